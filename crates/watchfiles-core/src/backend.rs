@@ -1,0 +1,176 @@
+//! The OS side: which notify watcher runs, which paths it watches, and the fall-back to polling.
+//!
+//! Linux has no cheap recursive watch, so every folder the tree walks gets a non-recursive inotify
+//! watch of its own (ignored folders get none). macOS, Windows and the BSDs watch each root
+//! recursively and the tree filters what they report. Polling needs no OS watch at all: the engine
+//! re-stats what the tree holds.
+
+use crate::error::{Error, Result};
+use crate::options::WatchLimitPolicy;
+use notify::{RecursiveMode, Watcher as _};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The mechanism that delivers changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Inotify,
+    FsEvents,
+    Windows,
+    Kqueue,
+    Polling,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Inotify => "inotify",
+            BackendKind::FsEvents => "fsevents",
+            BackendKind::Windows => "windows",
+            BackendKind::Kqueue => "kqueue",
+            BackendKind::Polling => "polling",
+        }
+    }
+}
+
+/// Why the tree asks for a watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A root folder.
+    Root,
+    /// A folder below a root.
+    Folder,
+    /// The nearest existing ancestor of a root: tells when the root is deleted, renamed or
+    /// comes back.
+    Sentinel,
+}
+
+/// How a folder ended up being watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// An OS watch of its own.
+    Native,
+    /// The engine polls it.
+    Polled,
+    /// A recursive watch on its root covers it.
+    Covered,
+}
+
+/// Something the tree can ask to watch folders; the real one is [`Backend`], tests use fakes.
+pub trait WatchFolders {
+    fn watch(&mut self, path: &Path, role: Role) -> Result<Watched>;
+    fn unwatch(&mut self, path: &Path, role: Role);
+}
+
+/// Receives raw notify events on notify's own thread.
+pub type EventHandler = Box<dyn FnMut(notify::Result<notify::Event>) + Send + 'static>;
+
+pub struct Backend {
+    native: Option<Box<dyn notify::Watcher + Send>>,
+    kind: BackendKind,
+    /// Watches per path, so folders shared by several roots (or a root's parent that is also a
+    /// folder of another root) are released only by their last holder.
+    holders: HashMap<PathBuf, usize>,
+    policy: WatchLimitPolicy,
+    /// Set when the OS watch limit first pushed a folder to polling; taken by the engine.
+    limit_warning: Option<Error>,
+    limit_warned: bool,
+}
+
+impl Backend {
+    /// Starts the native watcher, or none when polling. Falls back to polling when the native
+    /// one cannot start (no inotify instance left, for one).
+    pub fn new(
+        force_polling: bool,
+        policy: WatchLimitPolicy,
+        handler: EventHandler,
+    ) -> (Backend, Option<Error>) {
+        let mut backend = Backend {
+            native: None,
+            kind: BackendKind::Polling,
+            holders: HashMap::new(),
+            policy,
+            limit_warning: None,
+            limit_warned: false,
+        };
+        if force_polling {
+            return (backend, None);
+        }
+        match notify::RecommendedWatcher::new(handler, notify::Config::default()) {
+            Ok(watcher) => {
+                backend.kind = match notify::RecommendedWatcher::kind() {
+                    notify::WatcherKind::Inotify => BackendKind::Inotify,
+                    notify::WatcherKind::Fsevent => BackendKind::FsEvents,
+                    notify::WatcherKind::ReadDirectoryChangesWatcher => BackendKind::Windows,
+                    notify::WatcherKind::Kqueue => BackendKind::Kqueue,
+                    _ => BackendKind::Polling,
+                };
+                if backend.kind != BackendKind::Polling {
+                    backend.native = Some(Box::new(watcher));
+                }
+                (backend, None)
+            }
+            Err(err) => {
+                let warning = Error::Backend(format!(
+                    "native file events are unavailable ({err}); polling instead"
+                ));
+                (backend, Some(warning))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// The warning to report the first time the watch limit sent a folder to polling.
+    pub fn take_limit_warning(&mut self) -> Option<Error> {
+        self.limit_warning.take()
+    }
+
+    fn per_folder(&self) -> bool {
+        self.kind == BackendKind::Inotify
+    }
+}
+
+impl WatchFolders for Backend {
+    fn watch(&mut self, path: &Path, role: Role) -> Result<Watched> {
+        let per_folder = self.per_folder();
+        let Some(native) = self.native.as_mut() else { return Ok(Watched::Polled) };
+        let mode = match (per_folder, role) {
+            (true, _) => RecursiveMode::NonRecursive,
+            (false, Role::Root) => RecursiveMode::Recursive,
+            (false, _) => return Ok(Watched::Covered),
+        };
+        // Asked even when already held: notify drops a watch by itself when its folder is
+        // deleted or moved, and re-adding one that exists is harmless.
+        match native.watch(path, mode) {
+            Ok(()) => {
+                *self.holders.entry(path.to_path_buf()).or_default() += 1;
+                Ok(Watched::Native)
+            }
+            Err(err) => match Error::from_notify(path, err) {
+                Error::WatchLimit { path } if self.policy == WatchLimitPolicy::Poll => {
+                    if !self.limit_warned {
+                        self.limit_warned = true;
+                        self.limit_warning = Some(Error::WatchLimit { path });
+                    }
+                    Ok(Watched::Polled)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    fn unwatch(&mut self, path: &Path, _role: Role) {
+        let Some(count) = self.holders.get_mut(path) else { return };
+        *count -= 1;
+        if *count == 0 {
+            self.holders.remove(path);
+            if let Some(native) = self.native.as_mut() {
+                // Not found means notify already dropped it (the folder went away).
+                let _ = native.unwatch(path);
+            }
+        }
+    }
+}

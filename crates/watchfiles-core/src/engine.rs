@@ -1,0 +1,243 @@
+//! The watcher's own thread: reads what the backend reports, lets the tree turn it into changes,
+//! batches them and hands finished batches to the sink. It blocks on its channels with the
+//! batch's deadline as timeout, so while nothing happens it does not wake at all (polling mode
+//! aside).
+
+use crate::backend::{Backend, BackendKind, EventHandler};
+use crate::batch::Batcher;
+use crate::error::Error;
+use crate::filter::Filter;
+use crate::options::Options;
+use crate::probe::EntryKind;
+use crate::tree::{Effects, Hint, Problem, Tree};
+use crate::{Ack, ReadyCell, Sink, WatchEvent};
+use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
+use notify::event::{CreateKind, EventKind, ModifyKind, RenameMode};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Raw events waiting for the engine. When it is full, events are dropped and the tree is
+/// rescanned instead, exactly as after a kernel queue overflow: memory stays bounded and no
+/// change is lost.
+const EVENT_QUEUE: usize = 65_536;
+
+/// How far before the last caught-up moment a rescan looks for modified files: covers
+/// timestamp granularity and notify's thread lagging behind the kernel queue.
+const RESCAN_SLACK: Duration = Duration::from_secs(2);
+
+pub(crate) enum Control {
+    /// The consumer is done with the batch in flight.
+    Ack,
+    Close,
+}
+
+pub(crate) struct Setup {
+    pub roots: Vec<PathBuf>,
+    pub options: Options,
+    pub filter: Filter,
+    pub control_tx: Sender<Control>,
+    pub control_rx: Receiver<Control>,
+    pub closed: Arc<AtomicBool>,
+    pub ready: Arc<ReadyCell>,
+}
+
+/// How long closing waits for notify's thread to release the OS watches.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) fn run(setup: Setup, sink: &mut dyn Sink) {
+    let (events_tx, events_rx) = bounded(EVENT_QUEUE);
+    let overflowed = Arc::new(AtomicBool::new(false));
+    let handler = event_handler(events_tx, overflowed.clone());
+    let force_polling = setup.options.resolved_force_polling(&setup.roots);
+    let (mut backend, startup_warning) =
+        Backend::new(force_polling, setup.options.on_watch_limit, handler);
+    if let Some(warning) = startup_warning {
+        sink.send(WatchEvent::Warning(warning));
+    }
+    watch(setup, &mut backend, &events_rx, &overflowed, sink);
+    // notify's thread removes its watches and closes the inotify descriptor after the watcher
+    // is dropped, then drops our handler and with it the last sender: wait for that, so that
+    // once closing returns no OS watch is left behind.
+    drop(backend);
+    let deadline = Instant::now() + RELEASE_TIMEOUT;
+    while let Ok(_) | Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+        events_rx.recv_deadline(deadline)
+    {
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+}
+
+fn watch(
+    setup: Setup,
+    backend: &mut Backend,
+    events_rx: &Receiver<notify::Result<notify::Event>>,
+    overflowed: &AtomicBool,
+    sink: &mut dyn Sink,
+) {
+    let Setup { roots, options, filter, control_tx, control_rx, closed, ready } = setup;
+
+    let mut tree = Tree::new(
+        filter,
+        roots,
+        options.recursive,
+        options.follow_symlinks,
+        options.ignore_permission_denied,
+    );
+    let mut effects = Effects::default();
+    let stop = || closed.load(Ordering::Relaxed);
+    if let Err(err) = tree.start(backend, &mut effects, &stop) {
+        ready.set(Err(err.clone()));
+        sink.send(WatchEvent::Failed(err));
+        return;
+    }
+    if stop() {
+        return;
+    }
+    report_problems(&mut effects, backend, sink);
+    ready.set(Ok(backend.kind()));
+    sink.send(WatchEvent::Ready { backend: backend.kind() });
+
+    let precise = backend.kind() == BackendKind::Inotify;
+    let poll_interval = options.resolved_poll_interval();
+    let mut batcher = Batcher::new(options.step, options.debounce);
+    let mut in_flight = false;
+    let mut next_poll = tree.has_polled().then(|| Instant::now() + poll_interval);
+    let mut caught_up = SystemTime::now();
+    let mut last_event: Option<(PathBuf, Hint)> = None;
+
+    loop {
+        let batch_deadline = if in_flight { None } else { batcher.deadline() };
+        let deadline = match (batch_deadline, next_poll) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timeout = deadline.map_or_else(crossbeam_channel::never, crossbeam_channel::at);
+        let mut first = None;
+        select! {
+            recv(control_rx) -> msg => match msg {
+                Ok(Control::Ack) => in_flight = false,
+                Ok(Control::Close) | Err(_) => return,
+            },
+            recv(events_rx) -> msg => first = msg.ok(),
+            recv(timeout) -> _ => {}
+        }
+        if stop() {
+            return;
+        }
+        // Take everything already queued before deciding anything: with `step: 0` this is what
+        // "deliver what the OS has queued as soon as it has been read" means.
+        let mut next = first;
+        loop {
+            let Some(result) = next.take().or_else(|| events_rx.try_recv().ok()) else { break };
+            match result {
+                Ok(event) => {
+                    if event.need_rescan() {
+                        overflowed.store(true, Ordering::Relaxed);
+                    }
+                    for (path, hint) in hints(&event, precise) {
+                        let repeat = last_event.as_ref().is_some_and(|(p, h)| *h == hint && p.as_path() == path);
+                        if !repeat {
+                            tree.on_event(path, hint, backend, &mut effects);
+                            last_event = Some((path.to_path_buf(), hint));
+                        }
+                    }
+                }
+                Err(err) => {
+                    let path = err.paths.first().cloned().unwrap_or_default();
+                    effects.problems.push(Problem::Error(Error::from_notify(&path, err)));
+                }
+            }
+        }
+        last_event = None;
+        while let Ok(msg) = control_rx.try_recv() {
+            match msg {
+                Control::Ack => in_flight = false,
+                Control::Close => return,
+            }
+        }
+        if overflowed.swap(false, Ordering::Relaxed) {
+            let since = caught_up.checked_sub(RESCAN_SLACK).unwrap_or(SystemTime::UNIX_EPOCH);
+            tree.rescan(since, backend, &mut effects);
+        } else {
+            caught_up = SystemTime::now();
+        }
+        if next_poll.is_some_and(|at| Instant::now() >= at) {
+            tree.poll(backend, &mut effects);
+            next_poll = None;
+        }
+        if next_poll.is_none() && tree.has_polled() {
+            next_poll = Some(Instant::now() + poll_interval);
+        }
+
+        let now = Instant::now();
+        for (kind, path) in effects.changes.drain(..) {
+            batcher.push(kind, path, now);
+        }
+        report_problems(&mut effects, backend, sink);
+        if !in_flight {
+            if let Some(changes) = batcher.take_due(Instant::now()) {
+                if !changes.is_empty() {
+                    in_flight = true;
+                    sink.send(WatchEvent::Changes { changes, ack: Ack::new(control_tx.clone()) });
+                }
+            }
+        }
+    }
+}
+
+/// Runs on notify's thread: forwards events without ever blocking it (a blocked notify thread
+/// would stall our own watch requests). Reads of watched files are dropped right here.
+fn event_handler(
+    events: Sender<notify::Result<notify::Event>>,
+    overflowed: Arc<AtomicBool>,
+) -> EventHandler {
+    Box::new(move |result: notify::Result<notify::Event>| {
+        if let Ok(event) = &result {
+            if matches!(event.kind, EventKind::Access(_)) {
+                return;
+            }
+        }
+        if let Err(TrySendError::Full(_)) = events.try_send(result) {
+            overflowed.store(true, Ordering::Relaxed);
+        }
+    })
+}
+
+/// What each path of a notify event means to the tree. With `precise` (inotify) the event kind
+/// is trusted; other backends coalesce and reorder, so the disk is asked instead.
+fn hints(event: &notify::Event, precise: bool) -> Vec<(&Path, Hint)> {
+    if !precise {
+        return event.paths.iter().map(|p| (p.as_path(), Hint::Unknown)).collect();
+    }
+    let hint = match event.kind {
+        EventKind::Access(_) => return Vec::new(),
+        EventKind::Create(CreateKind::File) => Hint::Created(Some(EntryKind::File)),
+        EventKind::Create(CreateKind::Folder) => Hint::Created(Some(EntryKind::Dir)),
+        EventKind::Create(_) => Hint::Created(None),
+        EventKind::Modify(ModifyKind::Name(RenameMode::From)) => Hint::Removed,
+        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => Hint::MovedIn,
+        // inotify also reports each half on its own.
+        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => return Vec::new(),
+        EventKind::Modify(ModifyKind::Name(_)) => Hint::Unknown,
+        EventKind::Modify(_) => Hint::Modified,
+        EventKind::Remove(_) => Hint::Removed,
+        EventKind::Any | EventKind::Other => Hint::Unknown,
+    };
+    event.paths.iter().map(|p| (p.as_path(), hint)).collect()
+}
+
+fn report_problems(effects: &mut Effects, backend: &mut Backend, sink: &mut dyn Sink) {
+    if let Some(warning) = backend.take_limit_warning() {
+        sink.send(WatchEvent::Warning(warning));
+    }
+    for problem in effects.problems.drain(..) {
+        sink.send(match problem {
+            Problem::Warning(err) => WatchEvent::Warning(err),
+            Problem::Error(err) => WatchEvent::Error(err),
+        });
+    }
+}

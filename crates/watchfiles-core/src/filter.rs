@@ -1,0 +1,241 @@
+//! Which paths the watcher ignores. Ignored folders are never walked or watched and ignored
+//! entries never produce a change, so this is asked before anything costs an OS resource.
+
+use crate::error::{Error, Result};
+use crate::options::Options;
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+/// Folder names ignored by default, as in watchfiles' `DefaultFilter`.
+pub const DEFAULT_IGNORE_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    ".tox",
+    ".idea",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".hypothesis",
+];
+
+/// Entry-name patterns ignored by default (globs over the last path component): compiled Python,
+/// JetBrains safe-write temp files, vim swap files, backup files, Emacs lock files, macOS folder
+/// metadata and flycheck temp files.
+pub const DEFAULT_IGNORE_NAMES: &[&str] =
+    &["*.py[cod]", "*.___jb_???___", "*.sw?", "*~", ".#*", ".DS_Store", "flycheck_*"];
+
+/// The compiled ignore rules.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// Exact entry names (default folders and plain names from `ignore`).
+    names: HashSet<OsString>,
+    /// Globs over an entry's name.
+    name_globs: GlobSet,
+    /// Globs over the path relative to its root.
+    relative_globs: GlobSet,
+    /// Globs over the absolute path.
+    absolute_globs: GlobSet,
+    /// Absolute paths ignored with everything below them.
+    paths: Vec<PathBuf>,
+}
+
+impl Filter {
+    pub fn new(options: &Options) -> Result<Filter> {
+        let mut names = HashSet::new();
+        let mut name_globs = GlobSetBuilder::new();
+        let mut relative_globs = GlobSetBuilder::new();
+        let mut absolute_globs = GlobSetBuilder::new();
+        let mut paths = Vec::new();
+
+        if options.default_ignore {
+            names.extend(DEFAULT_IGNORE_DIRS.iter().map(OsString::from));
+            for pattern in DEFAULT_IGNORE_NAMES {
+                name_globs.add(compile(pattern)?);
+            }
+        }
+        for pattern in &options.ignore {
+            let is_glob = pattern.contains(['*', '?', '[', '{']);
+            let has_separator = pattern.contains('/') || pattern.contains(std::path::MAIN_SEPARATOR);
+            let is_absolute = Path::new(pattern).is_absolute();
+            match (is_glob, has_separator, is_absolute) {
+                (false, _, true) => paths.push(PathBuf::from(pattern)),
+                (false, false, false) => {
+                    names.insert(OsString::from(pattern));
+                }
+                (true, false, _) => {
+                    name_globs.add(compile(pattern)?);
+                }
+                (_, true, absolute) => {
+                    let target = if absolute { &mut absolute_globs } else { &mut relative_globs };
+                    let pattern = pattern.trim_start_matches("./");
+                    target.add(compile(pattern)?);
+                    // `dir/**` ignores everything below `dir`: prune `dir` itself so it is never
+                    // walked.
+                    if let Some(dir) = pattern.strip_suffix("/**") {
+                        target.add(compile(dir)?);
+                    }
+                }
+            }
+        }
+        Ok(Filter {
+            names,
+            name_globs: build(name_globs)?,
+            relative_globs: build(relative_globs)?,
+            absolute_globs: build(absolute_globs)?,
+            paths,
+        })
+    }
+
+    /// Whether `path`, an entry below `root`, is ignored. A root itself is never ignored: the user
+    /// asked for it by name.
+    pub fn is_ignored(&self, root: &Path, path: &Path) -> bool {
+        if path == root {
+            return false;
+        }
+        match path.file_name() {
+            Some(name) if self.is_ignored_name(name) => true,
+            _ => self.is_ignored_path(root, path),
+        }
+    }
+
+    /// The same question for entry `name` of folder `parent`, without building the path unless
+    /// a rule needs it (the walk asks this for every entry it lists).
+    pub fn is_ignored_entry(&self, root: &Path, parent: &Path, name: &OsStr) -> bool {
+        if self.is_ignored_name(name) {
+            return true;
+        }
+        self.needs_path() && self.is_ignored_path(root, &parent.join(name))
+    }
+
+    fn needs_path(&self) -> bool {
+        !(self.paths.is_empty() && self.absolute_globs.is_empty() && self.relative_globs.is_empty())
+    }
+
+    fn is_ignored_path(&self, root: &Path, path: &Path) -> bool {
+        if !self.paths.is_empty() && self.paths.iter().any(|ignored| path.starts_with(ignored)) {
+            return true;
+        }
+        if !self.absolute_globs.is_empty() && self.absolute_globs.is_match(path) {
+            return true;
+        }
+        if !self.relative_globs.is_empty() {
+            if let Ok(relative) = path.strip_prefix(root) {
+                return self.relative_globs.is_match(relative);
+            }
+        }
+        false
+    }
+
+    fn is_ignored_name(&self, name: &OsStr) -> bool {
+        self.names.contains(name) || (!self.name_globs.is_empty() && self.name_globs.is_match(name))
+    }
+}
+
+fn compile(pattern: &str) -> Result<Glob> {
+    GlobBuilder::new(pattern).literal_separator(true).backslash_escape(true).build().map_err(|err| {
+        Error::InvalidOption { name: "ignore", reason: format!("bad glob {pattern:?}: {}", err.kind()) }
+    })
+}
+
+fn build(builder: GlobSetBuilder) -> Result<GlobSet> {
+    builder
+        .build()
+        .map_err(|err| Error::InvalidOption { name: "ignore", reason: err.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(ignore: &[&str], default_ignore: bool) -> Filter {
+        let options = Options {
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+            default_ignore,
+            ..Options::default()
+        };
+        Filter::new(&options).unwrap()
+    }
+
+    fn ignored(f: &Filter, path: &str) -> bool {
+        f.is_ignored(Path::new("/r"), Path::new(path))
+    }
+
+    #[test]
+    fn default_folders_and_names() {
+        let f = filter(&[], true);
+        for path in [
+            "/r/node_modules",
+            "/r/a/.git",
+            "/r/__pycache__",
+            "/r/.venv",
+            "/r/.mypy_cache",
+            "/r/.pytest_cache",
+            "/r/.hypothesis",
+            "/r/.idea",
+            "/r/.tox",
+            "/r/.svn",
+            "/r/.hg",
+            "/r/src/.main.js.swp",
+            "/r/src/.main.js.swx",
+            "/r/notes.txt~",
+            "/r/.#main.js",
+            "/r/.DS_Store",
+            "/r/flycheck_main.js",
+            "/r/main.js.___jb_tmp___",
+            "/r/main.js.___jb_old___",
+            "/r/mod.pyc",
+        ] {
+            assert!(ignored(&f, path), "{path} should be ignored");
+        }
+        for path in ["/r/src/main.js", "/r/node_modules_backup", "/r/git", "/r/.gitignore", "/r/a.swift"]
+        {
+            assert!(!ignored(&f, path), "{path} should be kept");
+        }
+    }
+
+    #[test]
+    fn defaults_switch_off() {
+        let f = filter(&[], false);
+        assert!(!ignored(&f, "/r/node_modules"));
+        assert!(!ignored(&f, "/r/.DS_Store"));
+    }
+
+    #[test]
+    fn the_root_is_never_ignored() {
+        let f = filter(&[], true);
+        assert!(!f.is_ignored(Path::new("/p/node_modules"), Path::new("/p/node_modules")));
+        assert!(f.is_ignored(Path::new("/p/node_modules"), Path::new("/p/node_modules/x/.git")));
+    }
+
+    #[test]
+    fn user_names_globs_and_paths() {
+        let f = filter(&["dist", "*.log", "build/**", "src/*.gen.ts", "/abs/secret", "/r/**/*.tmp"], true);
+        assert!(ignored(&f, "/r/dist"));
+        assert!(ignored(&f, "/r/a/b/dist"));
+        assert!(ignored(&f, "/r/a/server.log"));
+        assert!(ignored(&f, "/r/build"), "the folder of `build/**` is pruned");
+        assert!(ignored(&f, "/r/build/out.js"));
+        assert!(!ignored(&f, "/r/a/build"), "relative globs are anchored at the root");
+        assert!(ignored(&f, "/r/src/x.gen.ts"));
+        assert!(!ignored(&f, "/r/src/deep/x.gen.ts"), "`*` does not cross folders");
+        assert!(f.is_ignored(Path::new("/abs"), Path::new("/abs/secret")));
+        assert!(f.is_ignored(Path::new("/abs"), Path::new("/abs/secret/key")));
+        assert!(!f.is_ignored(Path::new("/abs"), Path::new("/abs/secretive")));
+        assert!(ignored(&f, "/r/x/y/z.tmp"));
+        assert!(!ignored(&f, "/r/x/y/z.ts"));
+    }
+
+    #[test]
+    fn a_bad_glob_names_the_option_and_pattern() {
+        let options = Options { ignore: vec!["src/[".into()], ..Options::default() };
+        let err = Filter::new(&options).unwrap_err();
+        assert_eq!(err.code(), "ERR_WATCH_INVALID_OPTION");
+        let message = err.to_string();
+        assert!(message.contains("ignore") && message.contains("src/["), "{message}");
+    }
+}

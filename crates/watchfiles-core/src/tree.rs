@@ -1,0 +1,679 @@
+//! The watched tree: which folders are walked and watched, what each one held when last read,
+//! and how an event changes that picture.
+//!
+//! Keeping every folder's entry names (read from the directory itself, no `stat` at start-up) is
+//! what lets a folder moved out of the tree report every file it held, a new folder report every
+//! file written before its watch existed, and a rescan after a lost event find the exact
+//! difference.
+
+use crate::backend::{Role, WatchFolders, Watched};
+use crate::change::ChangeKind;
+use crate::error::Error;
+use crate::filter::Filter;
+use crate::probe::{listed_inode, probe, probe_root, EntryKind, Probe};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// What an event says happened to a path, as far as its backend can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// Created; the kind is known when the OS said whether it is a folder.
+    Created(Option<EntryKind>),
+    /// Content or metadata written.
+    Modified,
+    /// Deleted, or moved away.
+    Removed,
+    /// Moved to this path (possibly over an existing entry).
+    MovedIn,
+    /// Something happened; look at the disk to know what.
+    Unknown,
+}
+
+/// A problem met while walking or watching, with how much it matters.
+#[derive(Debug)]
+pub enum Problem {
+    /// Skipped as the options allow (a permission-denied folder under
+    /// `ignore_permission_denied`, a folder polled because of the watch limit).
+    Warning(Error),
+    /// Not skippable: fails the start, or is reported while watching goes on.
+    Error(Error),
+}
+
+/// What one call into the tree produced: changes to batch and problems to report.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub changes: Vec<(ChangeKind, PathBuf)>,
+    pub problems: Vec<Problem>,
+}
+
+impl Effects {
+    fn change(&mut self, kind: ChangeKind, path: PathBuf) {
+        self.changes.push((kind, path));
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RootState {
+    Dir { ino: u64 },
+    File { stamp: u64 },
+    Missing,
+}
+
+#[derive(Debug)]
+struct Root {
+    path: PathBuf,
+    state: RootState,
+    /// The watched ancestor that reports the root's deletion, rename or return.
+    sentinel: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    kind: EntryKind,
+    /// Change stamp, kept for polled folders only (0: not known).
+    stamp: u64,
+}
+
+#[derive(Debug)]
+struct Dir {
+    root: usize,
+    ino: u64,
+    watched: Watched,
+    /// The folder's own stamp when its entries were listed (polled folders only).
+    stamp: u64,
+    listed_at: SystemTime,
+    /// Device and inode, recorded only when following symlinks (loop detection).
+    identity: Option<(u64, u64)>,
+    entries: HashMap<OsString, Entry>,
+}
+
+/// How `resync` decides that a file which is still there was modified.
+#[derive(Debug, Clone, Copy)]
+pub enum Since {
+    /// Its stamp differs from the one kept (polling).
+    Stamp,
+    /// It changed at or after this time (rescan after lost events).
+    Time(SystemTime),
+}
+
+/// A folder whose entries were listed this recently may have changed within the same timestamp
+/// tick: list it again on the next poll.
+const RACY_LISTING: Duration = Duration::from_secs(2);
+
+pub struct Tree {
+    filter: Filter,
+    recursive: bool,
+    follow_symlinks: bool,
+    ignore_permission_denied: bool,
+    roots: Vec<Root>,
+    dirs: BTreeMap<PathBuf, Dir>,
+    walked_identities: HashSet<(u64, u64)>,
+    polled_dirs: usize,
+}
+
+impl Tree {
+    pub fn new(
+        filter: Filter,
+        roots: Vec<PathBuf>,
+        recursive: bool,
+        follow_symlinks: bool,
+        ignore_permission_denied: bool,
+    ) -> Tree {
+        let roots = roots
+            .into_iter()
+            .map(|path| Root { path, state: RootState::Missing, sentinel: None })
+            .collect();
+        Tree {
+            filter,
+            recursive,
+            follow_symlinks,
+            ignore_permission_denied,
+            roots,
+            dirs: BTreeMap::new(),
+            walked_identities: HashSet::new(),
+            polled_dirs: 0,
+        }
+    }
+
+    /// Walks and watches every root. `Err` on the first problem that is not skippable; warnings
+    /// are left in `out`. Returns early when `stop` says to give up.
+    pub fn start(
+        &mut self,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(), Error> {
+        for idx in 0..self.roots.len() {
+            let path = self.roots[idx].path.clone();
+            let probe = probe_root(&path).map_err(|err| Error::from_io(&path, err))?;
+            self.activate(idx, probe, false, ops, out, stop);
+            self.update_sentinel(idx, ops, out);
+            if let Some(at) = out.problems.iter().position(|p| matches!(p, Problem::Error(_))) {
+                if let Problem::Error(err) = out.problems.swap_remove(at) {
+                    return Err(err);
+                }
+            }
+            if stop() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the engine must poll: folders polled (all of them in polling mode, some after the
+    /// watch limit), or roots that no OS watch can report on.
+    pub fn has_polled(&self) -> bool {
+        self.polled_dirs > 0 || self.roots.iter().any(|root| self.root_is_polled(root))
+    }
+
+    fn root_is_polled(&self, root: &Root) -> bool {
+        let unwatched = root.sentinel.is_none() && root.path.parent().is_some();
+        let polled_dir = self.dirs.get(&root.path).is_some_and(|dir| dir.watched == Watched::Polled);
+        unwatched || polled_dir
+    }
+
+    /// Applies one event. `path` is absolute, as the backend reported it.
+    pub fn on_event(&mut self, path: &Path, hint: Hint, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        for idx in 0..self.roots.len() {
+            if self.roots[idx].path.starts_with(path) {
+                self.check_root(idx, hint, ops, out);
+            }
+        }
+        if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+            if self.dirs.contains_key(parent) && !self.is_root(path) {
+                self.reconcile(parent, name, hint, ops, out);
+            }
+        }
+    }
+
+    /// Compares every polled folder with the disk (polling mode, or folders over the watch
+    /// limit), and checks roots that have no sentinel.
+    pub fn poll(&mut self, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        for idx in 0..self.roots.len() {
+            if self.root_is_polled(&self.roots[idx]) {
+                self.check_root(idx, Hint::Unknown, ops, out);
+            }
+        }
+        let polled: Vec<PathBuf> = self
+            .dirs
+            .iter()
+            .filter(|(_, dir)| dir.watched == Watched::Polled)
+            .map(|(path, _)| path.clone())
+            .collect();
+        for dir in polled {
+            self.resync(&dir, Since::Stamp, false, ops, out);
+        }
+    }
+
+    /// Compares the whole tree with the disk after events were lost: entries added or removed
+    /// since, and files changed at or after `since`.
+    pub fn rescan(&mut self, since: SystemTime, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        for idx in 0..self.roots.len() {
+            self.check_root(idx, Hint::Unknown, ops, out);
+        }
+        let dirs: Vec<PathBuf> = self.dirs.keys().cloned().collect();
+        for dir in dirs {
+            self.resync(&dir, Since::Time(since), true, ops, out);
+        }
+    }
+
+    fn is_root(&self, path: &Path) -> bool {
+        self.roots.iter().any(|root| root.path == path)
+    }
+
+    /// Brings one entry of a walked folder in line with what the event (or the disk) says.
+    fn reconcile(
+        &mut self,
+        parent: &Path,
+        name: &OsStr,
+        hint: Hint,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+    ) {
+        let Some(dir) = self.dirs.get(parent) else { return };
+        let root = dir.root;
+        if self.filter.is_ignored_entry(&self.roots[root].path, parent, name) {
+            return;
+        }
+        let known = dir.entries.get(name).copied();
+        let path = parent.join(name);
+        match (hint, known) {
+            // The OS said exactly what happened: no need to ask the disk.
+            (Hint::Removed, None) => {}
+            (Hint::Removed, Some(entry)) => self.forget_entry(parent, name, entry, ops, out),
+            (Hint::Modified, Some(_)) => out.change(ChangeKind::Modified, path),
+            // A listing already reported this entry (a new folder's walk raced its events).
+            (Hint::Created(_), Some(_)) => {}
+            // Symlinks are reported as files: only a probe tells one that leads to a folder.
+            (Hint::Created(Some(kind)), None) if !self.follow_symlinks => {
+                self.add_entry(parent, name, kind, None, ops, out);
+            }
+            _ => {
+                let now = probe(&path, self.follow_symlinks);
+                match (known, now) {
+                    (None, None) => {}
+                    (None, Some(found)) => {
+                        self.add_entry(parent, name, found.kind, Some(found), ops, out)
+                    }
+                    (Some(entry), None) => self.forget_entry(parent, name, entry, ops, out),
+                    (Some(entry), Some(found)) => {
+                        self.update_entry(parent, name, entry, found, hint, ops, out)
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_entry(
+        &mut self,
+        parent: &Path,
+        name: &OsStr,
+        kind: EntryKind,
+        found: Option<Probe>,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+    ) {
+        let Some(dir) = self.dirs.get_mut(parent) else { return };
+        let stamp = if dir.watched == Watched::Polled { found.map_or(0, |p| p.stamp) } else { 0 };
+        dir.entries.insert(name.to_os_string(), Entry { kind, stamp });
+        let root = dir.root;
+        let path = parent.join(name);
+        out.change(ChangeKind::Added, path.clone());
+        if kind == EntryKind::Dir && self.recursive {
+            let ino = found.map_or_else(|| probe(&path, self.follow_symlinks).map_or(0, |p| p.identity.1), |p| p.identity.1);
+            self.walk(path, root, ino, true, ops, out, &|| false);
+        }
+    }
+
+    fn forget_entry(
+        &mut self,
+        parent: &Path,
+        name: &OsStr,
+        entry: Entry,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+    ) {
+        if let Some(dir) = self.dirs.get_mut(parent) {
+            dir.entries.remove(name);
+        }
+        let path = parent.join(name);
+        if entry.kind == EntryKind::Dir {
+            self.remove_subtree(&path, ops, out);
+        }
+        out.change(ChangeKind::Deleted, path);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_entry(
+        &mut self,
+        parent: &Path,
+        name: &OsStr,
+        entry: Entry,
+        found: Probe,
+        hint: Hint,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+    ) {
+        let path = parent.join(name);
+        let walked_ino = self.dirs.get(&path).map(|dir| dir.ino);
+        let replaced = entry.kind != found.kind
+            || (found.kind == EntryKind::Dir
+                && walked_ino.is_some_and(|ino| ino != 0 && ino != found.identity.1));
+        if let Some(dir) = self.dirs.get_mut(parent) {
+            let polled = dir.watched == Watched::Polled;
+            let stamp = if polled { found.stamp } else { 0 };
+            dir.entries.insert(name.to_os_string(), Entry { kind: found.kind, stamp });
+        }
+        if replaced {
+            // Delete-then-create of the same name: the old contents go, the new ones come, and
+            // the name itself is modified.
+            if entry.kind == EntryKind::Dir {
+                self.remove_subtree(&path, ops, out);
+            }
+            out.change(ChangeKind::Modified, path.clone());
+            if found.kind == EntryKind::Dir && self.recursive {
+                let root = self.dirs.get(parent).map_or(0, |dir| dir.root);
+                self.walk(path, root, found.identity.1, true, ops, out, &|| false);
+            }
+            return;
+        }
+        let modified = match hint {
+            // A folder whose contents changed is not itself reported.
+            Hint::Unknown => found.kind != EntryKind::Dir && (entry.stamp == 0 || entry.stamp != found.stamp),
+            Hint::Created(_) => false,
+            Hint::Modified | Hint::MovedIn | Hint::Removed => true,
+        };
+        if modified {
+            out.change(ChangeKind::Modified, path);
+        }
+    }
+
+    /// Forgets every walked folder at or below `path`, reporting each entry they held as deleted
+    /// (the caller reports `path` itself).
+    fn remove_subtree(&mut self, path: &Path, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let below: Vec<PathBuf> = self
+            .dirs
+            .range(path.to_path_buf()..)
+            .take_while(|(key, _)| key.starts_with(path))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in below {
+            let Some(dir) = self.dirs.remove(&key) else { continue };
+            for name in dir.entries.keys() {
+                out.change(ChangeKind::Deleted, key.join(name));
+            }
+            self.release(&key, &dir, ops);
+        }
+    }
+
+    fn release(&mut self, path: &Path, dir: &Dir, ops: &mut dyn WatchFolders) {
+        if dir.watched == Watched::Polled {
+            self.polled_dirs -= 1;
+        }
+        if let Some(identity) = dir.identity {
+            self.walked_identities.remove(&identity);
+        }
+        let role = if self.is_root(path) { Role::Root } else { Role::Folder };
+        ops.unwatch(path, role);
+    }
+
+    /// Watches then lists `start` and every folder below it (watch first, so nothing created
+    /// between the two is missed). With `announce`, every entry found is reported as added.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &mut self,
+        start: PathBuf,
+        root: usize,
+        start_ino: u64,
+        announce: bool,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+        stop: &dyn Fn() -> bool,
+    ) {
+        let root_path = self.roots[root].path.clone();
+        let mut stack = vec![(start, start_ino)];
+        while let Some((dir, ino)) = stack.pop() {
+            if stop() {
+                return;
+            }
+            if self.dirs.contains_key(&dir) {
+                continue;
+            }
+            let identity = if self.follow_symlinks {
+                let Some(found) = probe(&dir, true) else { continue };
+                if !self.walked_identities.insert(found.identity) {
+                    continue; // reached again through a symlink: already watched
+                }
+                Some(found.identity)
+            } else {
+                None
+            };
+            let role = if dir == root_path { Role::Root } else { Role::Folder };
+            let watched = match ops.watch(&dir, role) {
+                Ok(watched) => watched,
+                Err(err) => {
+                    self.report(err, dir == root_path, out);
+                    if let Some(identity) = identity {
+                        self.walked_identities.remove(&identity);
+                    }
+                    continue;
+                }
+            };
+            let listing = match fs::read_dir(&dir) {
+                Ok(listing) => listing,
+                Err(err) => {
+                    ops.unwatch(&dir, role);
+                    if let Some(identity) = identity {
+                        self.walked_identities.remove(&identity);
+                    }
+                    self.report(Error::from_io(&dir, err), dir == root_path, out);
+                    continue;
+                }
+            };
+            let polled = watched == Watched::Polled;
+            let mut entries = HashMap::new();
+            for item in listing.flatten() {
+                let name = item.file_name();
+                if self.filter.is_ignored_entry(&root_path, &dir, &name) {
+                    continue;
+                }
+                let Ok(file_type) = item.file_type() else { continue };
+                let mut child_ino = listed_inode(&item);
+                let kind = if file_type.is_dir() {
+                    EntryKind::Dir
+                } else if file_type.is_symlink() {
+                    match self.follow_symlinks.then(|| probe(&dir.join(&name), true)).flatten() {
+                        Some(found) if found.kind == EntryKind::Dir => {
+                            child_ino = found.identity.1;
+                            EntryKind::Dir
+                        }
+                        _ => EntryKind::Symlink,
+                    }
+                } else {
+                    EntryKind::File
+                };
+                let stamp = if polled { probe(&dir.join(&name), false).map_or(0, |p| p.stamp) } else { 0 };
+                if announce || (kind == EntryKind::Dir && self.recursive) {
+                    let path = dir.join(&name);
+                    if announce {
+                        out.change(ChangeKind::Added, path.clone());
+                    }
+                    if kind == EntryKind::Dir && self.recursive {
+                        stack.push((path, child_ino));
+                    }
+                }
+                entries.insert(name, Entry { kind, stamp });
+            }
+            let stamp = if polled { probe(&dir, true).map_or(0, |p| p.stamp) } else { 0 };
+            if polled {
+                self.polled_dirs += 1;
+            }
+            self.dirs.insert(
+                dir,
+                Dir { root, ino, watched, stamp, listed_at: SystemTime::now(), identity, entries },
+            );
+        }
+    }
+
+    /// Sorts a problem by the options: skip, warn, or fail.
+    fn report(&self, err: Error, is_root: bool, out: &mut Effects) {
+        match err {
+            // Gone between listing and reading: its deletion event says the rest.
+            Error::NotFound { .. } if !is_root => {}
+            Error::PermissionDenied { .. } if self.ignore_permission_denied && !is_root => {
+                out.problems.push(Problem::Warning(err))
+            }
+            Error::PermissionDenied { .. } | Error::WatchLimit { .. } | Error::NotFound { .. } => {
+                out.problems.push(Problem::Error(err))
+            }
+            other if is_root => out.problems.push(Problem::Error(other)),
+            other => out.problems.push(Problem::Warning(other)),
+        }
+    }
+
+    /// Lists `dir` again and compares it with what is kept: entries added or removed, and files
+    /// modified by `since`. With `full`, every folder is relisted; otherwise only those whose own
+    /// stamp moved (or was read too recently to trust).
+    fn resync(&mut self, dir: &Path, since: Since, full: bool, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let Some(node) = self.dirs.get(dir) else { return };
+        let Some(now) = probe(dir, true) else { return }; // its parent or root check reports it
+        let racy = node.listed_at + RACY_LISTING > SystemTime::now();
+        if full || racy || now.stamp != node.stamp {
+            let listed_at = SystemTime::now();
+            if let Ok(listing) = fs::read_dir(dir) {
+                let names: HashSet<OsString> = listing.flatten().map(|item| item.file_name()).collect();
+                let known: Vec<OsString> = node.entries.keys().cloned().collect();
+                for name in &known {
+                    if !names.contains(name) {
+                        self.reconcile(dir, name, Hint::Unknown, ops, out);
+                    }
+                }
+                for name in &names {
+                    let is_new = self.dirs.get(dir).is_some_and(|d| !d.entries.contains_key(name));
+                    if is_new {
+                        self.reconcile(dir, name, Hint::Unknown, ops, out);
+                    }
+                }
+            }
+            if let Some(node) = self.dirs.get_mut(dir) {
+                node.stamp = now.stamp;
+                node.listed_at = listed_at;
+            }
+        }
+        let Some(node) = self.dirs.get(dir) else { return };
+        let files: Vec<(OsString, Entry)> = node
+            .entries
+            .iter()
+            .filter(|(_, entry)| entry.kind != EntryKind::Dir)
+            .map(|(name, entry)| (name.clone(), *entry))
+            .collect();
+        let mut path = dir.to_path_buf();
+        for (name, entry) in files {
+            path.push(&name);
+            let found = probe(&path, self.follow_symlinks);
+            path.pop();
+            let Some(found) = found else {
+                self.reconcile(dir, &name, Hint::Unknown, ops, out);
+                continue;
+            };
+            if found.kind != entry.kind {
+                self.reconcile(dir, &name, Hint::Unknown, ops, out);
+                continue;
+            }
+            let modified = match since {
+                Since::Stamp => entry.stamp != found.stamp,
+                Since::Time(time) => found.changed_at >= time,
+            };
+            if let Some(node) = self.dirs.get_mut(dir) {
+                if node.watched == Watched::Polled {
+                    if let Some(kept) = node.entries.get_mut(&name) {
+                        kept.stamp = found.stamp;
+                    }
+                }
+            }
+            if modified {
+                out.change(ChangeKind::Modified, dir.join(&name));
+            }
+        }
+    }
+
+    /// Looks at a root after an event about it or one of its ancestors: gone, replaced, back.
+    fn check_root(&mut self, idx: usize, hint: Hint, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let path = self.roots[idx].path.clone();
+        let found = probe_root(&path).ok();
+        let state = self.roots[idx].state;
+        match (state, found) {
+            (RootState::Missing, None) => {}
+            (RootState::Missing, Some(found)) => self.activate(idx, found, true, ops, out, &|| false),
+            (RootState::Dir { ino }, Some(found)) if found.kind == EntryKind::Dir && found.identity.1 == ino => {
+                if hint == Hint::Modified {
+                    out.change(ChangeKind::Modified, path);
+                }
+            }
+            (RootState::File { stamp }, Some(found)) if found.kind == EntryKind::File => {
+                let modified = match hint {
+                    Hint::Created(_) => false,
+                    Hint::Unknown => stamp != found.stamp,
+                    Hint::Modified | Hint::Removed | Hint::MovedIn => true,
+                };
+                if modified {
+                    out.change(ChangeKind::Modified, path);
+                }
+                self.roots[idx].state = RootState::File { stamp: found.stamp };
+            }
+            (_, found) => {
+                // Gone, or replaced by something else under the same name.
+                self.deactivate(idx, ops, out);
+                if let Some(found) = found {
+                    self.activate(idx, found, true, ops, out, &|| false);
+                }
+            }
+        }
+        self.update_sentinel(idx, ops, out);
+    }
+
+    fn activate(
+        &mut self,
+        idx: usize,
+        found: Probe,
+        announce: bool,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+        stop: &dyn Fn() -> bool,
+    ) {
+        let path = self.roots[idx].path.clone();
+        if announce {
+            out.change(ChangeKind::Added, path.clone());
+        }
+        if found.kind == EntryKind::Dir {
+            self.roots[idx].state = RootState::Dir { ino: found.identity.1 };
+            self.walk(path, idx, found.identity.1, announce, ops, out, stop);
+        } else {
+            self.roots[idx].state = RootState::File { stamp: found.stamp };
+        }
+    }
+
+    fn deactivate(&mut self, idx: usize, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let path = self.roots[idx].path.clone();
+        if matches!(self.roots[idx].state, RootState::Dir { .. }) {
+            self.remove_subtree(&path, ops, out);
+        }
+        if self.roots[idx].state != RootState::Missing {
+            out.change(ChangeKind::Deleted, path);
+        }
+        self.roots[idx].state = RootState::Missing;
+    }
+
+    /// Keeps a watch on the root's parent while the root exists, or on its nearest existing
+    /// ancestor while it is missing, so its return is seen.
+    fn update_sentinel(&mut self, idx: usize, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        loop {
+            let path = self.roots[idx].path.clone();
+            let wanted = if self.roots[idx].state == RootState::Missing {
+                path.ancestors().skip(1).find(|a| a.is_dir()).map(Path::to_path_buf)
+            } else {
+                path.parent().map(Path::to_path_buf)
+            };
+            if wanted == self.roots[idx].sentinel {
+                return;
+            }
+            let placed = match &wanted {
+                Some(dir) => match ops.watch(dir, Role::Sentinel) {
+                    Ok(Watched::Polled) => {
+                        ops.unwatch(dir, Role::Sentinel);
+                        None
+                    }
+                    Ok(_) => Some(dir.clone()),
+                    Err(Error::NotFound { .. }) => continue, // vanished meanwhile: look again
+                    Err(err) => {
+                        out.problems.push(Problem::Warning(err));
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Some(old) = self.roots[idx].sentinel.take() {
+                ops.unwatch(&old, Role::Sentinel);
+            }
+            self.roots[idx].sentinel = placed.clone();
+            if placed.is_none() {
+                return; // polled instead
+            }
+            // The root may have come or gone while the sentinel moved: look once more.
+            let exists = probe_root(&path).is_ok();
+            let missing = self.roots[idx].state == RootState::Missing;
+            if exists == missing {
+                match probe_root(&path) {
+                    Ok(found) if missing => self.activate(idx, found, true, ops, out, &|| false),
+                    Err(_) if !missing => self.deactivate(idx, ops, out),
+                    _ => {}
+                }
+                continue;
+            }
+            return;
+        }
+    }
+}
