@@ -80,6 +80,7 @@ fn watch(
 ) {
     let Setup { roots, options, filter, control_tx, control_rx, closed, ready } = setup;
 
+    let reported = filter.clone();
     let mut tree = Tree::new(
         filter,
         roots,
@@ -175,7 +176,9 @@ fn watch(
 
         let now = Instant::now();
         for (kind, path) in effects.changes.drain(..) {
-            batcher.push(kind, path, now);
+            if reported.is_reported(&path) {
+                batcher.push(kind, path, now);
+            }
         }
         report_problems(&mut effects, backend, sink);
         if !in_flight {

@@ -42,6 +42,8 @@ pub struct Filter {
     absolute_globs: GlobSet,
     /// Absolute paths ignored with everything below them.
     paths: Vec<PathBuf>,
+    /// Extensions (with their dot) a reported path must end with; empty keeps all.
+    extensions: Vec<String>,
 }
 
 impl Filter {
@@ -88,6 +90,11 @@ impl Filter {
             relative_globs: build(relative_globs)?,
             absolute_globs: build(absolute_globs)?,
             paths,
+            extensions: options
+                .extensions
+                .iter()
+                .map(|e| format!(".{}", e.trim_start_matches('.')))
+                .collect(),
         })
     }
 
@@ -110,6 +117,18 @@ impl Filter {
             return true;
         }
         self.needs_path() && self.is_ignored_path(root, &parent.join(name))
+    }
+
+    /// Whether a change of `path` is reported: with `extensions`, only files ending with one.
+    /// (Unlike ignored entries, other files are still tracked, so a later rename onto a kept
+    /// name is seen.)
+    pub fn is_reported(&self, path: &Path) -> bool {
+        if self.extensions.is_empty() {
+            return true;
+        }
+        let Some(name) = path.file_name() else { return false };
+        let name = name.to_string_lossy();
+        self.extensions.iter().any(|ext| name.len() > ext.len() && name.ends_with(ext.as_str()))
     }
 
     fn needs_path(&self) -> bool {
@@ -228,6 +247,18 @@ mod tests {
         assert!(!f.is_ignored(Path::new("/abs"), Path::new("/abs/secretive")));
         assert!(ignored(&f, "/r/x/y/z.tmp"));
         assert!(!ignored(&f, "/r/x/y/z.ts"));
+    }
+
+    #[test]
+    fn extensions_keep_only_matching_files() {
+        let options = Options { extensions: vec!["ts".into(), ".js".into()], ..Options::default() };
+        let f = Filter::new(&options).unwrap();
+        assert!(f.is_reported(Path::new("/r/a.ts")));
+        assert!(f.is_reported(Path::new("/r/b.js")));
+        assert!(!f.is_reported(Path::new("/r/c.tsx")));
+        assert!(!f.is_reported(Path::new("/r/src")));
+        assert!(!f.is_reported(Path::new("/r/.ts")), "a dot file named like the extension");
+        assert!(filter(&[], true).is_reported(Path::new("/r/anything")));
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct Options {
     pub follow_symlinks: bool,
     /// What to do when the OS watch limit is reached (default: poll what could not be watched).
     pub on_watch_limit: WatchLimitPolicy,
+    /// Report only files with these extensions (without the dot, e.g. `["ts", "js"]`); empty
+    /// (the default) reports every file. Folders are still walked and watched, but not reported.
+    pub extensions: Vec<String>,
 }
 
 pub const DEFAULT_STEP: Duration = Duration::from_millis(50);
@@ -67,6 +70,7 @@ impl Default for Options {
             ignore_permission_denied: false,
             follow_symlinks: false,
             on_watch_limit: WatchLimitPolicy::Poll,
+            extensions: Vec::new(),
         }
     }
 }
@@ -85,6 +89,14 @@ impl Options {
                 return Err(Error::InvalidOption {
                     name: "ignore",
                     reason: "entries must not be empty strings".into(),
+                });
+            }
+        }
+        for extension in &self.extensions {
+            if extension.is_empty() || extension.contains(['/', '\\']) {
+                return Err(Error::InvalidOption {
+                    name: "extensions",
+                    reason: format!("{extension:?} is not a file extension"),
                 });
             }
         }

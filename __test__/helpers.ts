@@ -1,0 +1,111 @@
+// Shared test helpers: real temp folders, deadline-based waiting, exact change assertions.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, expect } from 'vitest'
+import type { FileChange } from '../src/index.js'
+
+const created: string[] = []
+const cleanups: Array<() => unknown> = []
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh temp folder (its real path), removed after the test. */
+export function tempDir(prefix = 'wfn-'): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)))
+  created.push(dir)
+  return dir
+}
+
+/** Runs `fn` after the current test (closing watchers, killing children). */
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn)
+}
+
+export function write(file: string, content = 'x'): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.writeFileSync(file, content)
+}
+
+export const DEADLINE_MS = 15_000
+
+/** Polls `predicate` until it holds or the deadline passes. */
+export async function waitFor(predicate: () => boolean, what: string, deadlineMs = DEADLINE_MS): Promise<void> {
+  const end = Date.now() + deadlineMs
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+type Expected = Array<[FileChange['type'], string]>
+
+const key = (type: string, p: string): string => `${type} ${p}`
+
+/** Collects every change a subscription delivers, and asserts on them exactly. */
+export class Recorder {
+  batches: FileChange[][] = []
+  #consumed = 0
+
+  readonly onChanges = (changes: FileChange[]): void => {
+    this.batches.push(changes)
+  }
+
+  /** Changes received since the last `expect`. */
+  fresh(): FileChange[] {
+    return this.batches.slice(this.#consumed).flat()
+  }
+
+  /**
+   * Waits until every expected change has arrived, lets `settleMs` pass for anything extra, then
+   * asserts that exactly the expected changes arrived (as a set; each path at most once).
+   */
+  async expect(expected: Expected, settleMs = 150): Promise<void> {
+    const want = new Set(expected.map(([t, p]) => key(t, p)))
+    const seen = () => new Set(this.fresh().map((c) => key(c.type, c.path)))
+    await waitFor(() => {
+      const now = seen()
+      return [...want].every((k) => now.has(k))
+    }, `changes ${[...want].slice(0, 5).join(', ')}`).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\nreceived: ${[...seen()].join('\n')}`)
+      },
+    )
+    await new Promise((r) => setTimeout(r, settleMs))
+    const fresh = this.fresh()
+    expect([...seen()].sort()).toEqual([...want].sort())
+    expect(fresh.length, 'no path reported twice').toBe(want.size)
+    this.#consumed = this.batches.length
+  }
+
+  /** Asserts that nothing arrives within `quietMs`. */
+  async expectNothing(quietMs = 300): Promise<void> {
+    await new Promise((r) => setTimeout(r, quietMs))
+    expect(this.fresh()).toEqual([])
+  }
+}
+
+/** Inotify watches held by a process: the `inotify wd:` lines of its inotify descriptors. */
+export function inotifyWatchCount(pid: number | 'self' = 'self'): number {
+  let count = 0
+  const fdDir = `/proc/${pid}/fd`
+  for (const fd of fs.readdirSync(fdDir)) {
+    let target = ''
+    try {
+      target = fs.readlinkSync(path.join(fdDir, fd))
+    } catch {
+      continue
+    }
+    if (target !== 'anon_inode:inotify') continue
+    try {
+      const info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+      count += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count
+}

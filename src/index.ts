@@ -1,0 +1,7 @@
+export { watch, subscribe } from './watch.js'
+export type { Watcher, Subscription, Backend } from './watch.js'
+export type { WatchOptions } from './options.js'
+export type { FileChange, ChangeType } from './changes.js'
+export { DefaultFilter, SourceFilter } from './filters.js'
+export type { DefaultFilterOptions, SourceFilterOptions } from './filters.js'
+export { WatchError } from './errors.js'
