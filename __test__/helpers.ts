@@ -45,6 +45,27 @@ type Expected = Array<[FileChange['type'], string]>
 
 const key = (type: string, p: string): string => `${type} ${p}`
 
+/**
+ * The net effect of successive batches, by the rules each batch follows (a path's net change is
+ * fixed by whether it existed before the first change and after the last): a file reported added
+ * and then written again before the next batch folds to added. An independent oracle for tests.
+ */
+export function fold(batches: FileChange[][]): FileChange[] {
+  const state = new Map<string, { before: boolean; now: boolean }>()
+  for (const { type, path: p } of batches.flat()) {
+    const known = state.get(p)
+    if (known) known.now = type !== 'deleted'
+    else state.set(p, { before: type !== 'added', now: type !== 'deleted' })
+  }
+  const net: FileChange[] = []
+  for (const [p, { before, now }] of state) {
+    if (before && now) net.push({ type: 'modified', path: p })
+    else if (before) net.push({ type: 'deleted', path: p })
+    else if (now) net.push({ type: 'added', path: p })
+  }
+  return net
+}
+
 /** Collects every change a subscription delivers, and asserts on them exactly. */
 export class Recorder {
   batches: FileChange[][] = []
@@ -54,14 +75,15 @@ export class Recorder {
     this.batches.push(changes)
   }
 
-  /** Changes received since the last `expect`. */
+  /** The net changes received since the last `expect`, folded across batches. */
   fresh(): FileChange[] {
-    return this.batches.slice(this.#consumed).flat()
+    return fold(this.batches.slice(this.#consumed))
   }
 
   /**
    * Waits until every expected change has arrived, lets `settleMs` pass for anything extra, then
-   * asserts that exactly the expected changes arrived (as a set; each path at most once).
+   * asserts that exactly the expected changes arrived, net across batches, and that no batch
+   * names a path twice.
    */
   async expect(expected: Expected, settleMs = 150): Promise<void> {
     const want = new Set(expected.map(([t, p]) => key(t, p)))
@@ -75,9 +97,10 @@ export class Recorder {
       },
     )
     await new Promise((r) => setTimeout(r, settleMs))
-    const fresh = this.fresh()
     expect([...seen()].sort()).toEqual([...want].sort())
-    expect(fresh.length, 'no path reported twice').toBe(want.size)
+    for (const batch of this.batches.slice(this.#consumed)) {
+      expect(new Set(batch.map((c) => c.path)).size, 'a path twice in one batch').toBe(batch.length)
+    }
     this.#consumed = this.batches.length
   }
 
@@ -108,4 +131,38 @@ export function inotifyWatchCount(pid: number | 'self' = 'self'): number {
     }
   }
   return count
+}
+
+/** Pids of live (not zombie) processes whose command line contains `marker`. */
+export function liveProcesses(marker: string): number[] {
+  const pids: number[] = []
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (!cmdline.includes(marker)) continue
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+      if (state !== 'Z' && state !== 'X') pids.push(Number(entry))
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids.sort((a, b) => a - b)
+}
+
+/** Whether `pid` is a live process (not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+    return state !== 'Z' && state !== 'X'
+  } catch {
+    return false
+  }
+}
+
+/** A unique string to put in the command lines of the processes a test starts. */
+export function marker(): string {
+  return `wfn-marker-${process.pid}-${Math.random().toString(36).slice(2)}`
 }

@@ -836,5 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeWatcher = nativeBinding.NativeWatcher
+module.exports.closeListener = nativeBinding.closeListener
 module.exports.defaultIgnore = nativeBinding.defaultIgnore
+module.exports.listenerPort = nativeBinding.listenerPort
+module.exports.listenTcp = nativeBinding.listenTcp
 module.exports.startWatcher = nativeBinding.startWatcher

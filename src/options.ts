@@ -17,6 +17,9 @@ export interface WatchOptions {
   defaultIgnore?: boolean
   /** Report only files with these extensions (`['ts', 'js']`); folders are still walked. */
   extensions?: string[]
+  /** Report only paths matching these globs or paths (same syntax as `ignore`); folders are
+   *  still walked. */
+  include?: string[]
   /** A function called for each change of a batch, or a `DefaultFilter`/`SourceFilter` (whose
    *  rules run in Rust). */
   filter?: ((change: FileChange) => boolean) | DefaultFilter
@@ -43,7 +46,7 @@ export interface WatchOptions {
 
 const BOOLEANS = ['recursive', 'defaultIgnore', 'forcePolling', 'ignorePermissionDenied', 'followSymlinks', 'persistent'] as const
 const DURATIONS = ['debounce', 'step', 'pollInterval'] as const
-const STRING_LISTS = ['ignore', 'extensions'] as const
+const STRING_LISTS = ['ignore', 'extensions', 'include'] as const
 const KNOWN = new Set<string>([...BOOLEANS, ...DURATIONS, ...STRING_LISTS, 'filter', 'onWatchLimit', 'signal', 'onError'])
 
 /** Names of every watch option, for callers that pass some of their own options along. */
@@ -118,6 +121,7 @@ export function resolveWatchArgs(paths: unknown, options: unknown): ResolvedWatc
     defaultIgnore: opts.defaultIgnore,
     ignore: opts.ignore ? [...opts.ignore] : undefined,
     extensions: opts.extensions ? [...opts.extensions] : undefined,
+    include: opts.include ? [...opts.include] : undefined,
     forcePolling: opts.forcePolling,
     pollInterval: opts.pollInterval,
     ignorePermissionDenied: opts.ignorePermissionDenied,

@@ -18,6 +18,12 @@ export interface Watcher extends AsyncIterableIterator<FileChange[]> {
   close(): Promise<void>
 }
 
+/** About one batch, beside its changes. */
+export interface BatchInfo {
+  /** When the batch's first change was seen (ms since the epoch, like `Date.now()`). */
+  firstChangeAt: number
+}
+
 /** Returned by `subscribe()`. */
 export interface Subscription {
   readonly backend: Backend
@@ -46,7 +52,7 @@ class Session {
 
   constructor(
     private readonly opts: ResolvedWatch,
-    private readonly onBatch: (changes: FileChange[], done: () => void) => void,
+    private readonly onBatch: (changes: FileChange[], info: BatchInfo, done: () => void) => void,
     private readonly onFailure: (error: Error) => void,
     private readonly onClose: () => void = () => {},
   ) {
@@ -106,7 +112,9 @@ class Session {
         this.#settle.resolve(this.backend)
         return
       case 'changes':
-        return this.#onChanges(unpackChanges(event.changes ?? '', event.rawPaths))
+        return this.#onChanges(unpackChanges(event.changes ?? '', event.rawPaths), {
+          firstChangeAt: event.firstChangeAt ?? Date.now(),
+        })
       case 'warning':
         process.emitWarning(event.message ?? '', { type: 'WatchfilesWarning', code: event.code })
         return
@@ -122,7 +130,7 @@ class Session {
     }
   }
 
-  #onChanges(changes: FileChange[]): void {
+  #onChanges(changes: FileChange[], info: BatchInfo): void {
     let done = false
     const ack = (): void => {
       if (done || this.closed) return
@@ -141,7 +149,7 @@ class Session {
       }
     }
     if (kept.length === 0) return ack()
-    this.onBatch(kept, ack)
+    this.onBatch(kept, info, ack)
   }
 }
 
@@ -156,7 +164,7 @@ class IteratingWatcher implements Watcher {
   constructor(opts: ResolvedWatch) {
     this.#session = new Session(
       opts,
-      (changes, ack) => this.#deliver(changes, ack),
+      (changes, _info, ack) => this.#deliver(changes, ack),
       (error) => this.#fail(error),
       () => this.#ended(),
     )
@@ -250,7 +258,7 @@ export function watch(paths: string | string[], options?: WatchOptions): Watcher
  */
 export async function subscribe(
   paths: string | string[],
-  onChanges: (changes: FileChange[]) => void | Promise<void>,
+  onChanges: (changes: FileChange[], info: BatchInfo) => void | Promise<void>,
   options?: WatchOptions,
 ): Promise<Subscription> {
   if (typeof onChanges !== 'function') {
@@ -259,10 +267,10 @@ export async function subscribe(
   const resolved = resolveWatchArgs(paths, options)
   const session: Session = new Session(
     resolved,
-    (changes, ack) => {
+    (changes, info, ack) => {
       let result: void | Promise<void>
       try {
-        result = onChanges(changes)
+        result = onChanges(changes, info)
       } catch (error) {
         session.reportError(error)
         return ack()

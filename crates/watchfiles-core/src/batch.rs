@@ -37,6 +37,11 @@ impl Batcher {
         Some((last + self.step).min(opened + self.debounce))
     }
 
+    /// When the open batch received its first change.
+    pub fn opened_at(&self) -> Option<Instant> {
+        self.opened_at
+    }
+
     pub fn is_due(&self, now: Instant) -> bool {
         self.deadline().is_some_and(|deadline| now >= deadline)
     }

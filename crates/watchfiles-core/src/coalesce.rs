@@ -18,7 +18,8 @@ struct PathState {
 }
 
 /// Accumulates observations and yields the net changes, in the order paths were first seen.
-#[derive(Debug, Default)]
+/// Folding successive batches through one `Coalescer` gives their combined net effect.
+#[derive(Debug, Default, Clone)]
 pub struct Coalescer {
     index: HashMap<PathBuf, usize>,
     order: Vec<(PathBuf, PathState)>,

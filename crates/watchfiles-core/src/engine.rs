@@ -176,16 +176,21 @@ fn watch(
 
         let now = Instant::now();
         for (kind, path) in effects.changes.drain(..) {
-            if reported.is_reported(&path) {
+            if tree.root_of(&path).is_some_and(|root| reported.is_reported(root, &path)) {
                 batcher.push(kind, path, now);
             }
         }
         report_problems(&mut effects, backend, sink);
         if !in_flight {
-            if let Some(changes) = batcher.take_due(Instant::now()) {
+            let opened_at = batcher.opened_at();
+            let now = Instant::now();
+            if let Some(changes) = batcher.take_due(now) {
                 if !changes.is_empty() {
                     in_flight = true;
-                    sink.send(WatchEvent::Changes { changes, ack: Ack::new(control_tx.clone()) });
+                    let age = opened_at.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+                    let first_change_at = SystemTime::now().checked_sub(age).unwrap_or_else(SystemTime::now);
+                    let ack = Ack::new(control_tx.clone());
+                    sink.send(WatchEvent::Changes { changes, first_change_at, ack });
                 }
             }
         }

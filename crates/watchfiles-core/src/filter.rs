@@ -29,10 +29,12 @@ pub const DEFAULT_IGNORE_DIRS: &[&str] = &[
 pub const DEFAULT_IGNORE_NAMES: &[&str] =
     &["*.py[cod]", "*.___jb_???___", "*.sw?", "*~", ".#*", ".DS_Store", "flycheck_*"];
 
-/// The compiled ignore rules.
+/// Rules over entry names and paths, compiled from `ignore`-style entries: a glob without `/`
+/// matches names at any depth, a glob with `/` the path relative to the root (or the absolute
+/// path when it starts with `/`), a plain absolute path that path and everything below it.
 #[derive(Debug, Clone)]
-pub struct Filter {
-    /// Exact entry names (default folders and plain names from `ignore`).
+struct PathRules {
+    /// Exact entry names.
     names: HashSet<OsString>,
     /// Globs over an entry's name.
     name_globs: GlobSet,
@@ -40,103 +42,69 @@ pub struct Filter {
     relative_globs: GlobSet,
     /// Globs over the absolute path.
     absolute_globs: GlobSet,
-    /// Absolute paths ignored with everything below them.
+    /// Absolute paths, with everything below them.
     paths: Vec<PathBuf>,
-    /// Extensions (with their dot) a reported path must end with; empty keeps all.
-    extensions: Vec<String>,
 }
 
-impl Filter {
-    pub fn new(options: &Options) -> Result<Filter> {
-        let mut names = HashSet::new();
+impl PathRules {
+    fn new(option: &'static str, names: &[&str], name_patterns: &[&str], entries: &[String]) -> Result<PathRules> {
         let mut name_globs = GlobSetBuilder::new();
         let mut relative_globs = GlobSetBuilder::new();
         let mut absolute_globs = GlobSetBuilder::new();
-        let mut paths = Vec::new();
-
-        if options.default_ignore {
-            names.extend(DEFAULT_IGNORE_DIRS.iter().map(OsString::from));
-            for pattern in DEFAULT_IGNORE_NAMES {
-                name_globs.add(compile(pattern)?);
-            }
+        let mut rules = PathRules {
+            names: names.iter().map(OsString::from).collect(),
+            name_globs: GlobSet::empty(),
+            relative_globs: GlobSet::empty(),
+            absolute_globs: GlobSet::empty(),
+            paths: Vec::new(),
+        };
+        for pattern in name_patterns {
+            name_globs.add(compile(option, pattern)?);
         }
-        for pattern in &options.ignore {
+        for pattern in entries {
             let is_glob = pattern.contains(['*', '?', '[', '{']);
             let has_separator = pattern.contains('/') || pattern.contains(std::path::MAIN_SEPARATOR);
             let is_absolute = Path::new(pattern).is_absolute();
             match (is_glob, has_separator, is_absolute) {
-                (false, _, true) => paths.push(PathBuf::from(pattern)),
+                (false, _, true) => rules.paths.push(PathBuf::from(pattern)),
                 (false, false, false) => {
-                    names.insert(OsString::from(pattern));
+                    rules.names.insert(OsString::from(pattern));
                 }
                 (true, false, _) => {
-                    name_globs.add(compile(pattern)?);
+                    name_globs.add(compile(option, pattern)?);
                 }
                 (_, true, absolute) => {
                     let target = if absolute { &mut absolute_globs } else { &mut relative_globs };
                     let pattern = pattern.trim_start_matches("./");
-                    target.add(compile(pattern)?);
-                    // `dir/**` ignores everything below `dir`: prune `dir` itself so it is never
-                    // walked.
+                    target.add(compile(option, pattern)?);
+                    // `dir/**` covers everything below `dir`: match `dir` itself too, so an
+                    // ignored one is pruned before it is walked.
                     if let Some(dir) = pattern.strip_suffix("/**") {
-                        target.add(compile(dir)?);
+                        target.add(compile(option, dir)?);
                     }
                 }
             }
         }
-        Ok(Filter {
-            names,
-            name_globs: build(name_globs)?,
-            relative_globs: build(relative_globs)?,
-            absolute_globs: build(absolute_globs)?,
-            paths,
-            extensions: options
-                .extensions
-                .iter()
-                .map(|e| format!(".{}", e.trim_start_matches('.')))
-                .collect(),
-        })
+        rules.name_globs = build(option, name_globs)?;
+        rules.relative_globs = build(option, relative_globs)?;
+        rules.absolute_globs = build(option, absolute_globs)?;
+        Ok(rules)
     }
 
-    /// Whether `path`, an entry below `root`, is ignored. A root itself is never ignored: the user
-    /// asked for it by name.
-    pub fn is_ignored(&self, root: &Path, path: &Path) -> bool {
-        if path == root {
-            return false;
-        }
-        match path.file_name() {
-            Some(name) if self.is_ignored_name(name) => true,
-            _ => self.is_ignored_path(root, path),
-        }
-    }
-
-    /// The same question for entry `name` of folder `parent`, without building the path unless
-    /// a rule needs it (the walk asks this for every entry it lists).
-    pub fn is_ignored_entry(&self, root: &Path, parent: &Path, name: &OsStr) -> bool {
-        if self.is_ignored_name(name) {
-            return true;
-        }
-        self.needs_path() && self.is_ignored_path(root, &parent.join(name))
-    }
-
-    /// Whether a change of `path` is reported: with `extensions`, only files ending with one.
-    /// (Unlike ignored entries, other files are still tracked, so a later rename onto a kept
-    /// name is seen.)
-    pub fn is_reported(&self, path: &Path) -> bool {
-        if self.extensions.is_empty() {
-            return true;
-        }
-        let Some(name) = path.file_name() else { return false };
-        let name = name.to_string_lossy();
-        self.extensions.iter().any(|ext| name.len() > ext.len() && name.ends_with(ext.as_str()))
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.name_globs.is_empty() && !self.needs_path()
     }
 
     fn needs_path(&self) -> bool {
         !(self.paths.is_empty() && self.absolute_globs.is_empty() && self.relative_globs.is_empty())
     }
 
-    fn is_ignored_path(&self, root: &Path, path: &Path) -> bool {
-        if !self.paths.is_empty() && self.paths.iter().any(|ignored| path.starts_with(ignored)) {
+    fn matches_name(&self, name: &OsStr) -> bool {
+        self.names.contains(name) || (!self.name_globs.is_empty() && self.name_globs.is_match(name))
+    }
+
+    fn matches_path(&self, root: &Path, path: &Path) -> bool {
+        if !self.paths.is_empty() && self.paths.iter().any(|p| path.starts_with(p)) {
             return true;
         }
         if !self.absolute_globs.is_empty() && self.absolute_globs.is_match(path) {
@@ -150,21 +118,78 @@ impl Filter {
         false
     }
 
-    fn is_ignored_name(&self, name: &OsStr) -> bool {
-        self.names.contains(name) || (!self.name_globs.is_empty() && self.name_globs.is_match(name))
+    fn matches(&self, root: &Path, path: &Path) -> bool {
+        path.file_name().is_some_and(|name| self.matches_name(name)) || self.matches_path(root, path)
     }
 }
 
-fn compile(pattern: &str) -> Result<Glob> {
+/// The compiled ignore and report rules.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    ignore: PathRules,
+    /// When set, only matching paths are reported.
+    include: Option<PathRules>,
+    /// Extensions (with their dot) a reported path must end with; empty keeps all.
+    extensions: Vec<String>,
+}
+
+impl Filter {
+    pub fn new(options: &Options) -> Result<Filter> {
+        let (names, patterns): (&[&str], &[&str]) = if options.default_ignore {
+            (DEFAULT_IGNORE_DIRS, DEFAULT_IGNORE_NAMES)
+        } else {
+            (&[], &[])
+        };
+        let include = PathRules::new("include", &[], &[], &options.include)?;
+        Ok(Filter {
+            ignore: PathRules::new("ignore", names, patterns, &options.ignore)?,
+            include: (!include.is_empty()).then_some(include),
+            extensions: options
+                .extensions
+                .iter()
+                .map(|e| format!(".{}", e.trim_start_matches('.')))
+                .collect(),
+        })
+    }
+
+    /// Whether `path`, an entry below `root`, is ignored. A root itself is never ignored: the user
+    /// asked for it by name.
+    pub fn is_ignored(&self, root: &Path, path: &Path) -> bool {
+        path != root && self.ignore.matches(root, path)
+    }
+
+    /// The same question for entry `name` of folder `parent`, without building the path unless
+    /// a rule needs it (the walk asks this for every entry it lists).
+    pub fn is_ignored_entry(&self, root: &Path, parent: &Path, name: &OsStr) -> bool {
+        self.ignore.matches_name(name) || (self.ignore.needs_path() && self.ignore.matches_path(root, &parent.join(name)))
+    }
+
+    /// Whether a change of `path` (below `root`) is reported: with `extensions`, only files
+    /// ending with one; with `include`, only matching paths. Unlike ignored entries, the others
+    /// are still tracked, so a later rename onto a reported name is seen.
+    pub fn is_reported(&self, root: &Path, path: &Path) -> bool {
+        if let Some(include) = &self.include {
+            if !include.matches(root, path) {
+                return false;
+            }
+        }
+        if self.extensions.is_empty() {
+            return true;
+        }
+        let Some(name) = path.file_name() else { return false };
+        let name = name.to_string_lossy();
+        self.extensions.iter().any(|ext| name.len() > ext.len() && name.ends_with(ext.as_str()))
+    }
+}
+
+fn compile(option: &'static str, pattern: &str) -> Result<Glob> {
     GlobBuilder::new(pattern).literal_separator(true).backslash_escape(true).build().map_err(|err| {
-        Error::InvalidOption { name: "ignore", reason: format!("bad glob {pattern:?}: {}", err.kind()) }
+        Error::InvalidOption { name: option, reason: format!("bad glob {pattern:?}: {}", err.kind()) }
     })
 }
 
-fn build(builder: GlobSetBuilder) -> Result<GlobSet> {
-    builder
-        .build()
-        .map_err(|err| Error::InvalidOption { name: "ignore", reason: err.to_string() })
+fn build(option: &'static str, builder: GlobSetBuilder) -> Result<GlobSet> {
+    builder.build().map_err(|err| Error::InvalidOption { name: option, reason: err.to_string() })
 }
 
 #[cfg(test)]
@@ -253,12 +278,31 @@ mod tests {
     fn extensions_keep_only_matching_files() {
         let options = Options { extensions: vec!["ts".into(), ".js".into()], ..Options::default() };
         let f = Filter::new(&options).unwrap();
-        assert!(f.is_reported(Path::new("/r/a.ts")));
-        assert!(f.is_reported(Path::new("/r/b.js")));
-        assert!(!f.is_reported(Path::new("/r/c.tsx")));
-        assert!(!f.is_reported(Path::new("/r/src")));
-        assert!(!f.is_reported(Path::new("/r/.ts")), "a dot file named like the extension");
-        assert!(filter(&[], true).is_reported(Path::new("/r/anything")));
+        let r = Path::new("/r");
+        assert!(f.is_reported(r, Path::new("/r/a.ts")));
+        assert!(f.is_reported(r, Path::new("/r/b.js")));
+        assert!(!f.is_reported(r, Path::new("/r/c.tsx")));
+        assert!(!f.is_reported(r, Path::new("/r/src")));
+        assert!(!f.is_reported(r, Path::new("/r/.ts")), "a dot file named like the extension");
+        assert!(filter(&[], true).is_reported(r, Path::new("/r/anything")));
+    }
+
+    #[test]
+    fn include_keeps_only_matching_paths() {
+        let options = Options {
+            include: vec!["src/**/*.ts".into(), "Makefile".into(), "/abs/keep".into()],
+            ..Options::default()
+        };
+        let f = Filter::new(&options).unwrap();
+        let r = Path::new("/r");
+        assert!(f.is_reported(r, Path::new("/r/src/a/b.ts")));
+        assert!(f.is_reported(r, Path::new("/r/src/b.ts")));
+        assert!(!f.is_reported(r, Path::new("/r/src/b.js")));
+        assert!(!f.is_reported(r, Path::new("/r/lib/b.ts")));
+        assert!(f.is_reported(r, Path::new("/r/deep/Makefile")));
+        assert!(f.is_reported(Path::new("/abs"), Path::new("/abs/keep/x")));
+        let bad = Options { include: vec!["[".into()], ..Options::default() };
+        assert!(Filter::new(&bad).unwrap_err().to_string().contains("include"));
     }
 
     #[test]

@@ -48,6 +48,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::SystemTime;
 
 /// What the watcher tells its sink, in this order: `Ready` or `Failed` once, then any number of
 /// `Changes`, `Warning` and `Error`.
@@ -58,8 +59,9 @@ pub enum WatchEvent {
     /// The start failed (a root unreadable, the watch limit under
     /// [`WatchLimitPolicy::Error`], ...); the watcher has stopped.
     Failed(Error),
-    /// A batch of net changes. Dropping `ack` allows the next batch.
-    Changes { changes: Vec<Change>, ack: Ack },
+    /// A batch of net changes. `first_change_at` is when its first change was seen (what a
+    /// change-to-reaction time is measured from). Dropping `ack` allows the next batch.
+    Changes { changes: Vec<Change>, first_change_at: SystemTime, ack: Ack },
     /// Something was skipped as the options allow; watching goes on.
     Warning(Error),
     /// Something failed while watching; watching goes on for everything else.

@@ -51,6 +51,9 @@ pub struct Options {
     /// Report only files with these extensions (without the dot, e.g. `["ts", "js"]`); empty
     /// (the default) reports every file. Folders are still walked and watched, but not reported.
     pub extensions: Vec<String>,
+    /// Report only paths matching one of these globs or paths (same syntax as `ignore`); empty
+    /// (the default) reports everything not ignored. Folders are still walked and watched.
+    pub include: Vec<String>,
 }
 
 pub const DEFAULT_STEP: Duration = Duration::from_millis(50);
@@ -71,6 +74,7 @@ impl Default for Options {
             follow_symlinks: false,
             on_watch_limit: WatchLimitPolicy::Poll,
             extensions: Vec::new(),
+            include: Vec::new(),
         }
     }
 }

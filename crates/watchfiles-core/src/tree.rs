@@ -220,6 +220,15 @@ impl Tree {
         }
     }
 
+    /// The root `path` belongs to (the deepest one, for nested roots).
+    pub fn root_of(&self, path: &Path) -> Option<&Path> {
+        self.roots
+            .iter()
+            .filter(|root| path.starts_with(&root.path))
+            .max_by_key(|root| root.path.as_os_str().len())
+            .map(|root| root.path.as_path())
+    }
+
     fn is_root(&self, path: &Path) -> bool {
         self.roots.iter().any(|root| root.path == path)
     }

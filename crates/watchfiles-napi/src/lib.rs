@@ -1,13 +1,15 @@
 //! Node.js binding of `watchfiles-core`: options in, batches out through a thread-safe function,
 //! and a deterministic close. Conversions and handles only; the watching lives in the core.
 
+mod socket;
+
 use napi::bindgen_prelude::{Buffer, Either, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{CleanupEnvHook, Env, Result, Status};
 use napi_derive::napi;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use watchfiles_core::{filter, Ack, Change, ChangeKind, Error, Options, WatchEvent, WatchLimitPolicy, Watcher};
 
 /// Watch options as JavaScript passes them (durations in milliseconds). `src/watch.ts` validates
@@ -26,6 +28,7 @@ pub struct NativeOptions {
     /// `"poll"` (default) or `"error"`.
     pub on_watch_limit: Option<String>,
     pub extensions: Option<Vec<String>>,
+    pub include: Option<Vec<String>>,
 }
 
 /// One message from the watcher thread.
@@ -40,6 +43,8 @@ pub struct NativeEvent {
     /// text is lossy and its exact bytes are the next entry of `raw_paths`.
     pub changes: Option<String>,
     pub raw_paths: Option<Vec<Buffer>>,
+    /// With `changes`: when the batch's first change was seen, in ms since the Unix epoch.
+    pub first_change_at: Option<f64>,
     pub code: Option<String>,
     pub message: Option<String>,
     pub path: Option<String>,
@@ -70,7 +75,7 @@ pub fn default_ignore() -> DefaultIgnore {
 
 enum Payload {
     Ready(&'static str),
-    Changes(Vec<Change>),
+    Changes(Vec<Change>, SystemTime),
     Problem(&'static str, Error),
 }
 
@@ -112,9 +117,9 @@ impl watchfiles_core::Sink for EventSink {
     fn send(&mut self, event: WatchEvent) {
         let payload = match event {
             WatchEvent::Ready { backend } => Payload::Ready(backend.as_str()),
-            WatchEvent::Changes { changes, ack } => {
+            WatchEvent::Changes { changes, first_change_at, ack } => {
                 *lock(&self.pending_ack) = Some(ack);
-                Payload::Changes(changes)
+                Payload::Changes(changes, first_change_at)
             }
             WatchEvent::Warning(err) => Payload::Problem("warning", err),
             WatchEvent::Error(err) => Payload::Problem("error", err),
@@ -219,6 +224,7 @@ fn core_options(js: NativeOptions) -> std::result::Result<Options, Error> {
         follow_symlinks: js.follow_symlinks.unwrap_or(false),
         on_watch_limit,
         extensions: js.extensions.unwrap_or_default(),
+        include: js.include.unwrap_or_default(),
     })
 }
 
@@ -247,6 +253,7 @@ fn native_event(payload: Payload) -> NativeEvent {
         backend: None,
         changes: None,
         raw_paths: None,
+        first_change_at: None,
         code: None,
         message: None,
         path: None,
@@ -256,9 +263,13 @@ fn native_event(payload: Payload) -> NativeEvent {
             event.kind = "ready".into();
             event.backend = Some(backend.into());
         }
-        Payload::Changes(changes) => {
+        Payload::Changes(changes, first_change_at) => {
             let (packed, raw) = pack(&changes);
             event.kind = "changes".into();
+            event.first_change_at = first_change_at
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .map(|since| since.as_secs_f64() * 1000.0);
             event.changes = Some(packed);
             event.raw_paths = (!raw.is_empty()).then_some(raw);
         }
