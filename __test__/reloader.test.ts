@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -262,6 +263,24 @@ describe('thread and function workers', () => {
     await waitFor(() => count === 1, 'first call')
     await reloader.restart()
     await waitFor(() => count === 2, 'second call')
+  })
+})
+
+describe('the host process', () => {
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('on %s stops every worker group, then ends by the signal', async (signal) => {
+    const root = tempDir()
+    const tag = marker()
+    const host = spawn(process.execPath, [fixture('host.mjs'), root, tag], { stdio: ['ignore', 'pipe', 'inherit'] })
+    onCleanup(() => host.kill('SIGKILL'))
+    let output = ''
+    host.stdout!.on('data', (d) => (output += d))
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => host.on('exit', (_code, s) => resolve(s)))
+    const workers = () => liveProcesses(tag).filter((pid) => pid !== host.pid)
+    await waitFor(() => output.includes('host ready') && workers().length === 2, 'the worker and its grandchild')
+    const family = workers()
+    host.kill(signal)
+    expect(await exited).toBe(signal)
+    expect(family.filter(isAlive)).toEqual([])
   })
 })
 
