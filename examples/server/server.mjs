@@ -2,7 +2,7 @@
 // Under the reloader with --listen it takes over the listening socket (fd 3), so requests made
 // while it restarts wait instead of being refused; on its own it listens on PORT.
 import http from 'node:http'
-import { listen } from 'watchfiles-node'
+import { listen } from 'watchfiles-node/listen'
 
 const startedAt = new Date().toISOString()
 const changes = JSON.parse(process.env.WATCHFILES_CHANGES ?? '[]')
