@@ -57,6 +57,14 @@ fn start_inner(roots: &[&Path], options: Options, shared: Option<RwLockReadGuard
     Harness { watcher, events, backend, _shared: shared }
 }
 
+impl Harness {
+    /// A harness around a watcher a test started itself (its Ready already taken).
+    pub fn from_parts(watcher: Watcher, events: Receiver<WatchEvent>) -> Harness {
+        let backend = watcher.wait_ready().expect("ready");
+        Harness { watcher, events, backend, _shared: None }
+    }
+}
+
 pub fn change(kind: ChangeKind, path: impl Into<PathBuf>) -> Change {
     Change::new(kind, path)
 }
