@@ -47,8 +47,10 @@ class Session {
   #native: NativeWatcher
   #keepAlive: NodeJS.Timeout | undefined
   #signal: AbortSignal | undefined
-  #onAbort = (): void => this.close()
+  #onAbort = (): void => void this.close()
   #settle!: { resolve: (b: Backend) => void; reject: (e: Error) => void }
+  #closing: Promise<void> | undefined
+  #closed: (() => void) | undefined
 
   constructor(
     private readonly opts: ResolvedWatch,
@@ -75,7 +77,7 @@ class Session {
     }
     if (opts.signal) {
       this.#signal = opts.signal
-      if (opts.signal.aborted) this.close()
+      if (opts.signal.aborted) void this.close()
       else opts.signal.addEventListener('abort', this.#onAbort, { once: true })
     }
   }
@@ -94,17 +96,27 @@ class Session {
     process.emitWarning(err.message, { type: 'WatchfilesWarning', code: (err as WatchError).code })
   }
 
-  close(): void {
-    if (this.closed) return
+  /** Stops delivery at once; resolves once every OS watch is gone (the core releases them on a
+   *  thread of its own, so the event loop is not blocked meanwhile). */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing
     this.closed = true
+    this.#closing = new Promise<void>((resolve) => (this.#closed = resolve))
+    this.#keepAlive?.ref() // until the core confirms, even when not persistent
     this.#native.close()
-    if (this.#keepAlive) clearInterval(this.#keepAlive)
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#settle.reject(toWatchError({ code: 'ERR_WATCH_CLOSED', message: 'the watcher was closed before it was ready' }))
     this.onClose()
+    return this.#closing
   }
 
   #onEvent(event: NativeEvent): void {
+    if (event.kind === 'closed') {
+      this.#native.release()
+      clearInterval(this.#keepAlive)
+      this.#closed?.()
+      return
+    }
     if (this.closed) return
     switch (event.kind) {
       case 'ready':
@@ -123,7 +135,7 @@ class Session {
       case 'failed': {
         const err = toWatchError(event)
         this.#settle.reject(err)
-        this.close()
+        void this.close()
         this.onFailure(err)
         return
       }
@@ -207,8 +219,8 @@ class IteratingWatcher implements Watcher {
     return { value: undefined, done: true }
   }
 
-  async close(): Promise<void> {
-    this.#session.close()
+  close(): Promise<void> {
+    return this.#session.close()
   }
 
   #ended(): void {
@@ -234,7 +246,7 @@ class IteratingWatcher implements Watcher {
     this.#waiting = undefined
     if (waiting) waiting.reject(error)
     else this.#error = error
-    this.#session.close()
+    void this.#session.close()
   }
 }
 
@@ -290,6 +302,6 @@ export async function subscribe(
   return {
     backend,
     paths: session.paths,
-    close: async () => session.close(),
+    close: () => session.close(),
   }
 }

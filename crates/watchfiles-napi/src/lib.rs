@@ -34,7 +34,7 @@ pub struct NativeOptions {
 /// One message from the watcher thread.
 #[napi(object)]
 pub struct NativeEvent {
-    /// `ready`, `changes`, `warning`, `error` or `failed`.
+    /// `ready`, `changes`, `warning`, `error`, `failed` or `closed`.
     pub kind: String,
     /// With `ready`: `inotify`, `fsevents`, `windows`, `kqueue` or `polling`.
     pub backend: Option<String>,
@@ -77,25 +77,45 @@ enum Payload {
     Ready(&'static str),
     Changes(Vec<Change>, SystemTime),
     Problem(&'static str, Error),
+    Closed,
 }
 
 type EventFunction = ThreadsafeFunction<Payload, (), NativeEvent, Status, false, true>;
 
-/// What both `close()` and the environment's cleanup hook tear down, in the order that cannot
-/// deadlock: stop the core (joins its thread; it never waits on JavaScript), then release the
-/// thread-safe function on the JavaScript thread.
+/// The watcher and its thread-safe function, torn down in the order that cannot deadlock: stop the
+/// core (which joins its thread; it never waits on JavaScript), then release the function on the
+/// JavaScript thread.
 struct Running {
     watcher: Option<Watcher>,
     events: Option<Arc<EventFunction>>,
+    /// The thread that is closing the core (closing waits for the kernel to drop every watch,
+    /// which takes milliseconds: not something to block JavaScript with).
+    closing: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
+    /// Starts closing on a thread of its own; sends `closed` when every OS watch is gone.
+    fn begin_close(&mut self) {
+        let Some(mut watcher) = self.watcher.take() else { return };
+        let events = self.events.clone();
+        self.closing = Some(std::thread::spawn(move || {
+            watcher.close();
+            if let Some(events) = events {
+                events.call(Payload::Closed, ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        }));
+    }
+
+    /// Finishes closing, blocking if need be: after `closed`, and when the environment exits.
     fn shut_down(&mut self) {
         if let Some(mut watcher) = self.watcher.take() {
             watcher.close();
         }
+        if let Some(closing) = self.closing.take() {
+            let _ = closing.join();
+        }
         if let Some(events) = self.events.take() {
-            // The core's thread has ended and dropped its handle, so this one is the last.
+            // Every other holder (the core's sink, the closing thread) has ended.
             if let Ok(events) = Arc::try_unwrap(events) {
                 #[allow(deprecated)] // an explicit abort, not a drop: see nodejs/node#55706
                 let _ = events.abort();
@@ -162,12 +182,12 @@ pub fn start_watcher(
     let watcher = match Watcher::start(&paths, options, sink) {
         Ok(watcher) => watcher,
         Err(err) => {
-            Running { watcher: None, events: Some(events) }.shut_down();
+            Running { watcher: None, events: Some(events), closing: None }.shut_down();
             return Ok(Either::B(native_error(&err)));
         }
     };
     let roots = watcher.roots().iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let running = Arc::new(Mutex::new(Running { watcher: Some(watcher), events: Some(events) }));
+    let running = Arc::new(Mutex::new(Running { watcher: Some(watcher), events: Some(events), closing: None }));
     // A process that exits with the watcher open: stop it before Node tears the environment down.
     let cleanup = env.add_env_cleanup_hook(running.clone(), |running| lock(&running).shut_down())?;
     Ok(Either::A(NativeWatcher { running, pending_ack, cleanup: Some(cleanup), roots }))
@@ -181,12 +201,20 @@ impl NativeWatcher {
         lock(&self.pending_ack).take();
     }
 
-    /// Stops watching. Once it returns, no event is delivered and no OS watch is left.
-    /// Calling it again does nothing.
+    /// Starts closing and returns at once: no change is delivered any more, and a `closed` event
+    /// follows once every OS watch is gone. Calling it again does nothing.
     #[napi]
-    pub fn close(&mut self, env: Env) -> Result<()> {
-        lock(&self.running).shut_down();
+    pub fn close(&self) {
         lock(&self.pending_ack).take();
+        lock(&self.running).begin_close();
+    }
+
+    /// Finishes closing (after `closed`): releases the callback. Blocks until the watch is gone
+    /// if `closed` has not come yet. Calling it again does nothing.
+    #[napi]
+    pub fn release(&mut self, env: Env) -> Result<()> {
+        lock(&self.pending_ack).take();
+        lock(&self.running).shut_down();
         if let Some(hook) = self.cleanup.take() {
             env.remove_env_cleanup_hook(hook)?;
         }
@@ -273,6 +301,7 @@ fn native_event(payload: Payload) -> NativeEvent {
             event.changes = Some(packed);
             event.raw_paths = (!raw.is_empty()).then_some(raw);
         }
+        Payload::Closed => event.kind = "closed".into(),
         Payload::Problem(kind, err) => {
             let info = native_error(&err);
             event.kind = kind.into();
