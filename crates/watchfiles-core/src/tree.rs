@@ -111,6 +111,11 @@ pub struct Tree {
     roots: Vec<Root>,
     dirs: BTreeMap<PathBuf, Dir>,
     walked_identities: HashSet<(u64, u64)>,
+    /// Which walked folder holds each inode. inotify keeps one watch per inode, so a folder seen
+    /// at a new path while still recorded at an old one (renamed faster than events arrive) must
+    /// be forgotten at the old path before it is watched at the new one: dropping the old watch
+    /// later would drop the new one with it.
+    dir_by_ino: HashMap<u64, PathBuf>,
     polled_dirs: usize,
 }
 
@@ -134,6 +139,7 @@ impl Tree {
             roots,
             dirs: BTreeMap::new(),
             walked_identities: HashSet::new(),
+            dir_by_ino: HashMap::new(),
             polled_dirs: 0,
         }
     }
@@ -186,6 +192,48 @@ impl Tree {
             if self.dirs.contains_key(parent) && !self.is_root(path) {
                 self.reconcile(parent, name, hint, ops, out);
             }
+        }
+        // notify drops the watches of a folder (and of every folder below it) as soon as it sees
+        // the folder deleted or moved away, whatever the disk says by the time we look. If the
+        // folder is back under the same name (renamed away and back, say), watch it again.
+        if hint == Hint::Removed && self.dirs.contains_key(path) {
+            self.rewatch(path, ops, out);
+        }
+    }
+
+    /// Watches every walked folder at or below `path` again and lists each anew, reporting what
+    /// changed while it was not watched (entries added or removed, files changed since shortly
+    /// before now).
+    fn rewatch(&mut self, path: &Path, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let since = SystemTime::now().checked_sub(RACY_LISTING).unwrap_or(SystemTime::UNIX_EPOCH);
+        let below: Vec<PathBuf> = self
+            .dirs
+            .range(path.to_path_buf()..)
+            .take_while(|(key, _)| key.starts_with(path))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for dir in below {
+            if !self.dirs.contains_key(&dir) {
+                continue; // forgotten meanwhile, with a folder above it
+            }
+            let role = if self.is_root(&dir) { Role::Root } else { Role::Folder };
+            ops.unwatch(&dir, role);
+            let watched = match ops.watch(&dir, role) {
+                Ok(watched) => watched,
+                Err(err) => {
+                    self.report(err, false, out);
+                    continue;
+                }
+            };
+            if let Some(node) = self.dirs.get_mut(&dir) {
+                match (node.watched == Watched::Polled, watched == Watched::Polled) {
+                    (false, true) => self.polled_dirs += 1,
+                    (true, false) => self.polled_dirs -= 1,
+                    _ => {}
+                }
+                node.watched = watched;
+            }
+            self.resync(&dir, Since::Time(since), true, ops, out);
         }
     }
 
@@ -250,16 +298,11 @@ impl Tree {
         let known = dir.entries.get(name).copied();
         let path = parent.join(name);
         match (hint, known) {
-            // The OS said exactly what happened: no need to ask the disk.
-            (Hint::Removed, None) => {}
-            (Hint::Removed, Some(entry)) => self.forget_entry(parent, name, entry, ops, out),
+            // A write of a known entry: the event says it all. (Every other event is checked on
+            // disk: notify names events by the path a folder was watched under, so for a moment
+            // after a folder is renamed, events inside it can carry its old name. Only the disk
+            // tells a real entry from such a name.)
             (Hint::Modified, Some(_)) => out.change(ChangeKind::Modified, path),
-            // A listing already reported this entry (a new folder's walk raced its events).
-            (Hint::Created(_), Some(_)) => {}
-            // Symlinks are reported as files: only a probe tells one that leads to a folder.
-            (Hint::Created(Some(kind)), None) if !self.follow_symlinks => {
-                self.add_entry(parent, name, kind, None, ops, out);
-            }
             _ => {
                 let now = probe(&path, self.follow_symlinks);
                 match (known, now) {
@@ -349,6 +392,16 @@ impl Tree {
             }
             return;
         }
+        if found.kind == EntryKind::Dir && self.recursive && !self.dirs.contains_key(&path) {
+            // Known by name only: its walk found it gone (renamed away and back meanwhile).
+            // What it holds has not been reported yet.
+            if !matches!(hint, Hint::Created(_)) {
+                out.change(ChangeKind::Modified, path.clone());
+            }
+            let root = self.dirs.get(parent).map_or(0, |dir| dir.root);
+            self.walk(path, root, found.identity.1, true, ops, out, &|| false);
+            return;
+        }
         let modified = match hint {
             // A folder whose contents changed is not itself reported.
             Hint::Unknown => found.kind != EntryKind::Dir && (entry.stamp == 0 || entry.stamp != found.stamp),
@@ -385,8 +438,35 @@ impl Tree {
         if let Some(identity) = dir.identity {
             self.walked_identities.remove(&identity);
         }
+        if self.dir_by_ino.get(&dir.ino).is_some_and(|p| p == path) {
+            self.dir_by_ino.remove(&dir.ino);
+        }
         let role = if self.is_root(path) { Role::Root } else { Role::Folder };
         ops.unwatch(path, role);
+    }
+
+    /// Forgets `path`, a walked folder whose inode has turned up elsewhere, unless it is still
+    /// there (another filesystem can reuse an inode number).
+    fn evict_moved(&mut self, path: &Path, ino: u64, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        if probe(path, self.follow_symlinks).is_some_and(|p| p.identity.1 == ino) {
+            return;
+        }
+        let entry = path.parent().zip(path.file_name()).and_then(|(parent, name)| {
+            self.dirs.get(parent).and_then(|dir| dir.entries.get(name).copied()).map(|e| (parent, name, e))
+        });
+        match entry {
+            Some((parent, name, entry)) if !self.is_root(path) => {
+                let (parent, name) = (parent.to_path_buf(), name.to_os_string());
+                self.forget_entry(&parent, &name, entry, ops, out);
+            }
+            _ => {
+                if let Some(idx) = self.roots.iter().position(|r| r.path == path) {
+                    self.check_root(idx, Hint::Removed, ops, out);
+                } else {
+                    self.remove_subtree(path, ops, out);
+                }
+            }
+        }
     }
 
     /// Watches then lists `start` and every folder below it (watch first, so nothing created
@@ -420,6 +500,11 @@ impl Tree {
             } else {
                 None
             };
+            if ino != 0 {
+                if let Some(other) = self.dir_by_ino.get(&ino).filter(|other| **other != dir).cloned() {
+                    self.evict_moved(&other, ino, ops, out);
+                }
+            }
             let role = if dir == root_path { Role::Root } else { Role::Folder };
             let watched = match ops.watch(&dir, role) {
                 Ok(watched) => watched,
@@ -479,6 +564,9 @@ impl Tree {
             let stamp = if polled { probe(&dir, true).map_or(0, |p| p.stamp) } else { 0 };
             if polled {
                 self.polled_dirs += 1;
+            }
+            if ino != 0 {
+                self.dir_by_ino.insert(ino, dir.clone());
             }
             self.dirs.insert(
                 dir,
