@@ -120,3 +120,110 @@ mod tests {
         assert_eq!(c.take(), vec![]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    const NAMES: [&str; 4] = ["/a", "/b", "/c", "/d"];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Create(usize),
+        Write(usize),
+        Delete(usize),
+        Rename(usize, usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..4usize).prop_map(Op::Create),
+            (0..4usize).prop_map(Op::Write),
+            (0..4usize).prop_map(Op::Delete),
+            (0..4usize, 0..4usize).prop_map(|(a, b)| Op::Rename(a, b)),
+        ]
+    }
+
+    /// Runs the ops on a model tree and returns what the watcher's tree observes for each:
+    /// created → added, written → modified, deleted → deleted, renamed → the old path deleted
+    /// and the new one added (modified when it replaced an existing entry).
+    fn observe(start: &BTreeSet<usize>, ops: &[Op]) -> (BTreeSet<usize>, Vec<(ChangeKind, usize)>) {
+        let mut tree = start.clone();
+        let mut seen = Vec::new();
+        for op in ops {
+            match *op {
+                Op::Create(p) if !tree.contains(&p) => {
+                    tree.insert(p);
+                    seen.push((ChangeKind::Added, p));
+                }
+                Op::Write(p) if tree.contains(&p) => seen.push((ChangeKind::Modified, p)),
+                Op::Delete(p) if tree.contains(&p) => {
+                    tree.remove(&p);
+                    seen.push((ChangeKind::Deleted, p));
+                }
+                Op::Rename(from, to) if from != to && tree.contains(&from) => {
+                    tree.remove(&from);
+                    seen.push((ChangeKind::Deleted, from));
+                    let replaced = !tree.insert(to);
+                    seen.push((if replaced { ChangeKind::Modified } else { ChangeKind::Added }, to));
+                }
+                _ => {}
+            }
+        }
+        (tree, seen)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Applying the delivered batches, in order, to the starting tree gives the final tree;
+        /// every change in them is possible where it is applied; and a path written but neither
+        /// created nor deleted overall is reported modified.
+        #[test]
+        fn batches_replay_to_the_final_tree(
+            start in proptest::collection::btree_set(0..4usize, 0..=4),
+            ops in proptest::collection::vec(op(), 0..40),
+            cuts in proptest::collection::vec(any::<bool>(), 0..80),
+        ) {
+            let (end, seen) = observe(&start, &ops);
+            let mut batches = Vec::new();
+            let mut coalescer = Coalescer::new();
+            for (i, (kind, p)) in seen.iter().enumerate() {
+                coalescer.observe(*kind, PathBuf::from(NAMES[*p]));
+                if cuts.get(i).copied().unwrap_or(false) {
+                    batches.push(coalescer.take());
+                }
+            }
+            batches.push(coalescer.take());
+
+            let mut tree: BTreeSet<PathBuf> = start.iter().map(|&p| PathBuf::from(NAMES[p])).collect();
+            let mut modified = BTreeSet::new();
+            for batch in &batches {
+                let paths: BTreeSet<_> = batch.iter().map(|c| &c.path).collect();
+                prop_assert_eq!(paths.len(), batch.len(), "a path twice in one batch");
+                for change in batch {
+                    match change.kind {
+                        ChangeKind::Added => prop_assert!(tree.insert(change.path.clone()), "added an existing path"),
+                        ChangeKind::Deleted => prop_assert!(tree.remove(&change.path), "deleted a missing path"),
+                        ChangeKind::Modified => {
+                            prop_assert!(tree.contains(&change.path), "modified a missing path");
+                            modified.insert(change.path.clone());
+                        }
+                    }
+                }
+            }
+            let expected: BTreeSet<PathBuf> = end.iter().map(|&p| PathBuf::from(NAMES[p])).collect();
+            prop_assert_eq!(tree, expected);
+            for (kind, p) in &seen {
+                let path = PathBuf::from(NAMES[*p]);
+                if *kind == ChangeKind::Modified && start.contains(p) && end.contains(p)
+                    && !seen.iter().any(|(k, q)| q == p && *k != ChangeKind::Modified)
+                {
+                    prop_assert!(modified.contains(&path), "a write of {:?} was lost", path);
+                }
+            }
+        }
+    }
+}
