@@ -100,6 +100,19 @@ describe('platform packages', () => {
   })
 })
 
+describe('README', () => {
+  const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8')
+  const install = readme.slice(readme.indexOf('## Install'), readme.indexOf('\n## ', readme.indexOf('## Install') + 1))
+
+  it('the Install section names every platform package', () => {
+    for (const [suffix] of Object.values(TARGETS)) expect(install).toContain(`\`${root.name}-${suffix}\``)
+  })
+
+  it('the Install section quotes the error a user gets without the platform package, word for word', () => {
+    expect(install).toContain(missingBindingMessage({ packageName: `${root.name}-linux-x64-gnu`, supported: true, installed: false }))
+  })
+})
+
 describe('GitHub workflows', () => {
   const dir = path.join(repo, '.github', 'workflows')
   const workflows = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))
