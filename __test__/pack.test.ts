@@ -28,6 +28,25 @@ const NODE_CACHE =
 const ROOT_TARBALL_BUDGET = 100_000 // bytes, the packed root package
 const BINARY_BUDGET = 2_000_000 // bytes, the linux-x64 (or this platform's) binary
 
+/**
+ * The environment of a user's shell: without what `npm test` adds for its scripts (such as
+ * npm_config_local_prefix pointing at this repository, or this repository's allowScripts), but
+ * with the settings that say how to reach the registry.
+ */
+const KEEP_NPM_CONFIG = new Set(['registry', 'cafile', 'cache', 'userconfig', 'globalconfig', 'strict_ssl', 'proxy', 'https_proxy', 'noproxy'])
+const userEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => {
+    const name = key.toLowerCase()
+    return !name.startsWith('npm_') || KEEP_NPM_CONFIG.has(name.replace(/^npm_config_/, ''))
+  }),
+)
+// npm puts each node_modules/.bin above the script's folder on PATH: a user's shell has none.
+const PATH_KEY = Object.keys(userEnv).find((key) => key.toUpperCase() === 'PATH') ?? 'PATH' // `Path` on Windows
+userEnv[PATH_KEY] = (userEnv[PATH_KEY] ?? '')
+  .split(path.delimiter)
+  .filter((dir) => !/node_modules[\\/]\.bin$|node-gyp-bin$/.test(dir))
+  .join(path.delimiter)
+
 interface Result {
   code: number | null
   stdout: string
@@ -39,7 +58,7 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
   const timeoutMs = options.timeoutMs ?? 120_000
   return new Promise((resolve, reject) => {
     // npm and npx are .cmd shims on Windows, which only a shell runs.
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, shell: isWindows, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? userEnv, shell: isWindows, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -140,7 +159,7 @@ beforeAll(async () => {
   for (const tool of ['cargo', 'rustc', 'napi']) {
     fs.writeFileSync(path.join(shims, tool), `#!/bin/sh\necho "$0 $*" >> "${path.join(work, 'build-attempts.log')}"\nexit 1\n`, { mode: 0o755 })
   }
-  const env = { ...process.env, PATH: `${shims}${path.delimiter}${process.env.PATH}` }
+  const env = { ...userEnv, [PATH_KEY]: `${shims}${path.delimiter}${userEnv[PATH_KEY]}` }
   const devTypes = ['typescript', '@types/node'].map(
     (name) => `${name}@${(JSON.parse(fs.readFileSync(path.join(repo, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`,
   )
