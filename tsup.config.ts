@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts', listen: 'src/reloader/listen.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/bin.ts', listen: 'src/reloader/listen.ts' },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts', listen: 'src/reloader/listen.ts' } },
   target: 'node20',

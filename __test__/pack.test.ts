@@ -180,6 +180,11 @@ describe('the packed tarballs', () => {
         'dist/index.d.cts',
         'dist/index.d.ts',
         'dist/index.js',
+        'dist/listen.cjs',
+        'dist/listen.d.cts',
+        'dist/listen.d.ts',
+        'dist/listen.js',
+        'listen/package.json',
         'native/index.cjs',
         'package.json',
       ].sort(),
@@ -206,7 +211,7 @@ describe('the packed tarballs', () => {
     const result = await run(process.execPath, [attw, root.tarball, '--format', 'json', '--no-definitely-typed'], { cwd: work })
     const report = JSON.parse(result.stdout) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } }
     expect(report.analysis.problems).toEqual([])
-    expect(Object.keys(report.analysis.entrypoints)).toEqual(['.', './package.json'])
+    expect(Object.keys(report.analysis.entrypoints)).toEqual(['.', './listen', './package.json'])
     expect(result.code).toBe(0)
   })
 })

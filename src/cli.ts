@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 // watchfiles-node [options] <command> [paths...]: runs a command and restarts it on changes.
+// Parsing and running; `bin.ts` is the executable entry.
 import { readFileSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import path from 'node:path'
@@ -178,7 +178,8 @@ function describeChanges(changes: FileChange[]): string {
   return changes.length > 3 ? `${first.join(', ')} (+${changes.length - 3} more)` : first.join(', ')
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs the CLI; resolves to an exit code, or -1 while it keeps running (until a signal). */
+export async function main(argv: string[]): Promise<number> {
   let cli
   try {
     cli = parseCli(argv)
@@ -254,17 +255,4 @@ async function main(argv: string[]): Promise<number> {
     lines.on('close', () => {}) // stdin closed: keep running until a signal
   }
   return -1 // keep running
-}
-
-const isEntry = process.argv[1] !== undefined && /cli\.(c?js|ts)$/.test(process.argv[1])
-if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code >= 0) process.exit(code)
-    },
-    (error) => {
-      console.error(error)
-      process.exit(1)
-    },
-  )
 }
