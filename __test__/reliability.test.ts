@@ -318,3 +318,19 @@ describe('closing under load', () => {
     expect(fds).toEqual([])
   })
 })
+
+describe('sustained churn', () => {
+  it('keeps memory flat and merges batches while JavaScript is slow (short version of npm run stress)', async () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, '../scripts/stress.mjs'), '--events', '150000', '--seconds', '5', '--files', '300', '--slow-ms', '250'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    expect(run.status, run.stderr).toBe(0)
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { events: number; batches: number; changes: number; growthMb: number }
+    expect(result.events).toBe(150_000)
+    // A 250 ms consumer over about 5 s takes some 20 batches, whatever the event count.
+    expect(result.batches).toBeLessThanOrEqual(40)
+    expect(result.changes).toBeLessThanOrEqual(result.batches * 300)
+    expect(result.growthMb).toBeLessThan(20)
+  })
+})
