@@ -110,17 +110,21 @@ describe('argument parsing', () => {
       '--filter', 'source', '--ignore-paths', 'dist,*.log', '--non-recursive', '--debounce', '2s', '--step', '10',
       '--stop-signal', 'int', '--sigint-timeout', '3', '--sigkill-timeout', '1', '--grace-period', '1',
       '--force-polling', '--poll-interval', '1s', '--ignore-permission-denied', '--restart-on-crash', '--listen', '8080',
-      'npm run dev', 'src', 'lib',
+      '--ext', 'ts,.tsx', 'npm run dev', 'src', 'lib',
     ])
     if (typeof parsed === 'string') throw new Error(parsed)
     expect(parsed.command).toBe('npm run dev')
     expect(parsed.reloader).toMatchObject({
       paths: ['src', 'lib'], ignore: ['dist', '*.log'], recursive: false, debounce: 2000, step: 10, gracePeriod: 1000,
       forcePolling: true, pollInterval: 1000, ignorePermissionDenied: true, restartOnCrash: true, listen: 8080,
+      extensions: ['ts', 'tsx'], gitignore: true,
     })
     expect(parsed.worker).toMatchObject({ stopSignal: 'SIGINT', stopTimeout: 3000, killTimeout: 1000 })
     const glob = parseCli(['--filter', 'src/**/*.ts', 'node x'])
     if (typeof glob === 'string') throw new Error(glob)
     expect(glob.reloader.include).toEqual(['src/**/*.ts'])
+    const plain = parseCli(['--no-gitignore', 'node x'])
+    if (typeof plain === 'string') throw new Error(plain)
+    expect(plain.reloader.gitignore).toBe(false)
   })
 })

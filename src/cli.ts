@@ -23,6 +23,9 @@ Options:
                               editor temp files...), all, source (JS/TS/JSON sources),
                               or a glob such as "src/**/*.ts"          [default]
   --ignore-paths <a,b>        paths or globs to ignore, comma-separated
+  --ext <ts,js>               only files with these extensions
+  --no-gitignore              do not honour .gitignore, .ignore and git's excludes
+                              (honoured by default)
   --non-recursive             watch only the direct entries of each path
   --debounce <duration>       longest time a batch of changes may grow  [1600ms]
   --step <duration>           quiet time that ends a batch              [50ms]
@@ -90,6 +93,8 @@ export function parseCli(argv: string[]): Cli | 'help' | 'version' {
       options: {
         filter: { type: 'string' },
         'ignore-paths': { type: 'string' },
+        ext: { type: 'string' },
+        'no-gitignore': { type: 'boolean' },
         'non-recursive': { type: 'boolean' },
         debounce: { type: 'string' },
         step: { type: 'string' },
@@ -121,7 +126,11 @@ export function parseCli(argv: string[]): Cli | 'help' | 'version' {
   const [command, ...paths] = positionals
   if (command === undefined || command.trim() === '') throw new UsageError('missing <command>')
 
-  const reloader: ReloaderOptions = { paths: paths.length > 0 ? paths : ['.'], handleSignals: false }
+  const reloader: ReloaderOptions = {
+    paths: paths.length > 0 ? paths : ['.'],
+    handleSignals: false,
+    gitignore: !v['no-gitignore'],
+  }
   const filter = v.filter ?? 'default'
   if (filter === 'all') reloader.defaultIgnore = false
   else if (filter === 'source') reloader.filter = new SourceFilter()
@@ -132,6 +141,13 @@ export function parseCli(argv: string[]): Cli | 'help' | 'version' {
       .map((p) => p.trim())
       .filter(Boolean)
       .map((p) => (/[*?[{]/.test(p) || !p.includes('/') ? p : path.resolve(p)))
+  }
+  if (v.ext) {
+    reloader.extensions = v.ext
+      .split(',')
+      .map((e) => e.trim().replace(/^\./, ''))
+      .filter(Boolean)
+    if (reloader.extensions.length === 0) throw new UsageError(`--ext takes extensions such as ts,js, got "${v.ext}"`)
   }
   if (v['non-recursive']) reloader.recursive = false
   if (v.debounce) reloader.debounce = parseDuration('debounce', v.debounce, 'ms')

@@ -15,6 +15,11 @@ export interface WatchOptions {
   ignore?: string[]
   /** Ignore the usual noise (`.git`, `node_modules`, caches, editor temp files). Default `true`. */
   defaultIgnore?: boolean
+  /** Honour `.gitignore` files at every level (inside a git repository), `.ignore` files,
+   *  `.git/info/exclude` and the global `core.excludesFile`, pruned in Rust. Editing an ignore
+   *  file takes effect at once. Default `false` (a build tool may watch its own output on
+   *  purpose); the CLI turns it on. */
+  gitignore?: boolean
   /** Report only files with these extensions (`['ts', 'js']`); folders are still walked. */
   extensions?: string[]
   /** Report only paths matching these globs or paths (same syntax as `ignore`); folders are
@@ -44,7 +49,7 @@ export interface WatchOptions {
   onError?: (error: Error) => void
 }
 
-const BOOLEANS = ['recursive', 'defaultIgnore', 'forcePolling', 'ignorePermissionDenied', 'followSymlinks', 'persistent'] as const
+const BOOLEANS = ['recursive', 'defaultIgnore', 'gitignore', 'forcePolling', 'ignorePermissionDenied', 'followSymlinks', 'persistent'] as const
 const DURATIONS = ['debounce', 'step', 'pollInterval'] as const
 const STRING_LISTS = ['ignore', 'extensions', 'include'] as const
 const KNOWN = new Set<string>([...BOOLEANS, ...DURATIONS, ...STRING_LISTS, 'filter', 'onWatchLimit', 'signal', 'onError'])
@@ -119,6 +124,7 @@ export function resolveWatchArgs(paths: unknown, options: unknown): ResolvedWatc
     step: opts.step,
     debounce: opts.debounce,
     defaultIgnore: opts.defaultIgnore,
+    gitignore: opts.gitignore,
     ignore: opts.ignore ? [...opts.ignore] : undefined,
     extensions: opts.extensions ? [...opts.extensions] : undefined,
     include: opts.include ? [...opts.include] : undefined,

@@ -81,13 +81,7 @@ fn watch(
     let Setup { roots, options, filter, control_tx, control_rx, closed, ready } = setup;
 
     let reported = filter.clone();
-    let mut tree = Tree::new(
-        filter,
-        roots,
-        options.recursive,
-        options.follow_symlinks,
-        options.ignore_permission_denied,
-    );
+    let mut tree = Tree::new(filter, roots, &options);
     let mut effects = Effects::default();
     let stop = || closed.load(Ordering::Relaxed);
     if let Err(err) = tree.start(backend, &mut effects, &stop) {

@@ -33,6 +33,7 @@ pub mod coalesce;
 mod engine;
 mod error;
 pub mod filter;
+mod gitignore;
 mod options;
 mod probe;
 mod tree;

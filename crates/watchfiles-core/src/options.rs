@@ -54,6 +54,10 @@ pub struct Options {
     /// Report only paths matching one of these globs or paths (same syntax as `ignore`); empty
     /// (the default) reports everything not ignored. Folders are still walked and watched.
     pub include: Vec<String>,
+    /// Honour `.gitignore` files at every level (inside a git repository), `.ignore` files, the
+    /// repository's `.git/info/exclude` and the global `core.excludesFile` (default `false`).
+    /// Ignored folders are never walked or watched; editing an ignore file takes effect at once.
+    pub gitignore: bool,
 }
 
 pub const DEFAULT_STEP: Duration = Duration::from_millis(50);
@@ -75,6 +79,7 @@ impl Default for Options {
             on_watch_limit: WatchLimitPolicy::Poll,
             extensions: Vec::new(),
             include: Vec::new(),
+            gitignore: false,
         }
     }
 }

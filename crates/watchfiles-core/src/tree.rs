@@ -10,6 +10,8 @@ use crate::backend::{Role, WatchFolders, Watched};
 use crate::change::ChangeKind;
 use crate::error::Error;
 use crate::filter::Filter;
+use crate::gitignore::{IgnoreStack, IGNORE_FILES};
+use crate::options::Options;
 use crate::probe::{listed_inode, probe, probe_root, EntryKind, Probe};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -87,6 +89,8 @@ struct Dir {
     listed_at: SystemTime,
     /// Device and inode, recorded only when following symlinks (loop detection).
     identity: Option<(u64, u64)>,
+    /// The ignore files that apply to its entries (empty unless `gitignore` is on).
+    ignores: IgnoreStack,
     entries: HashMap<OsString, Entry>,
 }
 
@@ -108,6 +112,7 @@ pub struct Tree {
     recursive: bool,
     follow_symlinks: bool,
     ignore_permission_denied: bool,
+    gitignore: bool,
     roots: Vec<Root>,
     dirs: BTreeMap<PathBuf, Dir>,
     walked_identities: HashSet<(u64, u64)>,
@@ -120,22 +125,17 @@ pub struct Tree {
 }
 
 impl Tree {
-    pub fn new(
-        filter: Filter,
-        roots: Vec<PathBuf>,
-        recursive: bool,
-        follow_symlinks: bool,
-        ignore_permission_denied: bool,
-    ) -> Tree {
+    pub fn new(filter: Filter, roots: Vec<PathBuf>, options: &Options) -> Tree {
         let roots = roots
             .into_iter()
             .map(|path| Root { path, state: RootState::Missing, sentinel: None })
             .collect();
         Tree {
             filter,
-            recursive,
-            follow_symlinks,
-            ignore_permission_denied,
+            recursive: options.recursive,
+            follow_symlinks: options.follow_symlinks,
+            ignore_permission_denied: options.ignore_permission_denied,
+            gitignore: options.gitignore,
             roots,
             dirs: BTreeMap::new(),
             walked_identities: HashSet::new(),
@@ -191,6 +191,9 @@ impl Tree {
         if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
             if self.dirs.contains_key(parent) && !self.is_root(path) {
                 self.reconcile(parent, name, hint, ops, out);
+                if self.gitignore && IGNORE_FILES.iter().any(|file| name == *file) {
+                    self.reload_ignores(parent, ops, out);
+                }
             }
         }
         // notify drops the watches of a folder (and of every folder below it) as soon as it sees
@@ -308,7 +311,9 @@ impl Tree {
                 match (known, now) {
                     (None, None) => {}
                     (None, Some(found)) => {
-                        self.add_entry(parent, name, found.kind, Some(found), ops, out)
+                        if !self.ignored_by_files(parent, &path, found.kind == EntryKind::Dir) {
+                            self.add_entry(parent, name, found.kind, Some(found), ops, out)
+                        }
                     }
                     (Some(entry), None) => self.forget_entry(parent, name, entry, ops, out),
                     (Some(entry), Some(found)) => {
@@ -317,6 +322,75 @@ impl Tree {
                 }
             }
         }
+    }
+
+    /// Whether the ignore files of `parent` exclude `path`.
+    fn ignored_by_files(&self, parent: &Path, path: &Path, is_dir: bool) -> bool {
+        self.gitignore && self.dirs.get(parent).is_some_and(|dir| dir.ignores.is_ignored(path, is_dir))
+    }
+
+    /// The ignore files that apply to the entries of `dir`.
+    fn ignore_stack(&self, dir: &Path) -> IgnoreStack {
+        if !self.gitignore {
+            return IgnoreStack::default();
+        }
+        match dir.parent().and_then(|parent| self.dirs.get(parent)) {
+            Some(parent) if !self.is_root(dir) => parent.ignores.child(dir),
+            _ => IgnoreStack::above(dir).child(dir),
+        }
+    }
+
+    /// An ignore file of `dir` changed: recompute what applies at and below it, forget what is
+    /// ignored now and start watching what no longer is. Nothing is reported for either: the
+    /// files themselves did not change.
+    fn reload_ignores(&mut self, dir: &Path, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let below: Vec<PathBuf> = self
+            .dirs
+            .range(dir.to_path_buf()..)
+            .take_while(|(key, _)| key.starts_with(dir))
+            .map(|(key, _)| key.clone())
+            .collect();
+        let mut silent = Effects::default();
+        for folder in below {
+            if !self.dirs.contains_key(&folder) {
+                continue;
+            }
+            let stack = self.ignore_stack(&folder);
+            let Some(node) = self.dirs.get_mut(&folder) else { continue };
+            node.ignores = stack.clone();
+            let root = node.root;
+            let now_ignored: Vec<(OsString, Entry)> = node
+                .entries
+                .iter()
+                .filter(|(name, entry)| stack.is_ignored(&folder.join(name), entry.kind == EntryKind::Dir))
+                .map(|(name, entry)| (name.clone(), *entry))
+                .collect();
+            for (name, entry) in now_ignored {
+                self.forget_entry(&folder, &name, entry, ops, &mut silent);
+            }
+            let Ok(listing) = fs::read_dir(&folder) else { continue };
+            let root_path = self.roots[root].path.clone();
+            for item in listing.flatten() {
+                let name = item.file_name();
+                let known = self.dirs.get(&folder).is_some_and(|d| d.entries.contains_key(&name));
+                let Ok(file_type) = item.file_type() else { continue };
+                let path = folder.join(&name);
+                if known
+                    || self.filter.is_ignored_entry(&root_path, &folder, &name)
+                    || stack.is_ignored(&path, file_type.is_dir())
+                {
+                    continue;
+                }
+                let kind = if file_type.is_dir() { EntryKind::Dir } else { EntryKind::File };
+                if let Some(node) = self.dirs.get_mut(&folder) {
+                    node.entries.insert(name, Entry { kind, stamp: 0 });
+                }
+                if kind == EntryKind::Dir && self.recursive {
+                    self.walk(path, root, listed_inode(&item), false, ops, &mut silent, &|| false);
+                }
+            }
+        }
+        out.problems.append(&mut silent.problems);
     }
 
     fn add_entry(
@@ -528,6 +602,7 @@ impl Tree {
                 }
             };
             let polled = watched == Watched::Polled;
+            let ignores = self.ignore_stack(&dir);
             let mut entries = HashMap::new();
             for item in listing.flatten() {
                 let name = item.file_name();
@@ -535,6 +610,9 @@ impl Tree {
                     continue;
                 }
                 let Ok(file_type) = item.file_type() else { continue };
+                if self.gitignore && ignores.is_ignored(&dir.join(&name), file_type.is_dir()) {
+                    continue;
+                }
                 let mut child_ino = listed_inode(&item);
                 let kind = if file_type.is_dir() {
                     EntryKind::Dir
@@ -570,7 +648,7 @@ impl Tree {
             }
             self.dirs.insert(
                 dir,
-                Dir { root, ino, watched, stamp, listed_at: SystemTime::now(), identity, entries },
+                Dir { root, ino, watched, stamp, listed_at: SystemTime::now(), identity, ignores, entries },
             );
         }
     }

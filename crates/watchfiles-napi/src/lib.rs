@@ -29,6 +29,7 @@ pub struct NativeOptions {
     pub on_watch_limit: Option<String>,
     pub extensions: Option<Vec<String>>,
     pub include: Option<Vec<String>>,
+    pub gitignore: Option<bool>,
 }
 
 /// One message from the watcher thread.
@@ -253,6 +254,7 @@ fn core_options(js: NativeOptions) -> std::result::Result<Options, Error> {
         on_watch_limit,
         extensions: js.extensions.unwrap_or_default(),
         include: js.include.unwrap_or_default(),
+        gitignore: js.gitignore.unwrap_or(false),
     })
 }
 
