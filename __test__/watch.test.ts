@@ -223,6 +223,77 @@ describe('filters', () => {
   })
 })
 
+describe('native filters', () => {
+  it('honours .gitignore with gitignore: true, prunes ignored folders, and reloads on edit', async () => {
+    const root = tempDir()
+    fs.mkdirSync(path.join(root, '.git'))
+    write(path.join(root, '.gitignore'), 'dist/\n*.log\n')
+    write(path.join(root, 'dist/app.js'))
+    write(path.join(root, 'src/a.ts'))
+    const before = inotifyWatchCount()
+    const { recorder } = await subscribed(root, { gitignore: true })
+    // root, src and the root's parent (.git is a default ignore).
+    expect(inotifyWatchCount() - before).toBe(3)
+    write(path.join(root, 'dist/app.js'), 'changed')
+    write(path.join(root, 'src/debug.log'))
+    write(path.join(root, 'src/b.ts'))
+    await recorder.expect([['added', path.join(root, 'src/b.ts')]])
+    write(path.join(root, '.gitignore'), '*.log\n')
+    await recorder.expect([['modified', path.join(root, '.gitignore')]])
+    expect(inotifyWatchCount() - before).toBe(4)
+    write(path.join(root, 'dist/app.js'), 'again')
+    await recorder.expect([['modified', path.join(root, 'dist/app.js')]])
+  })
+
+  it('is off by default in the API', async () => {
+    const root = tempDir()
+    fs.mkdirSync(path.join(root, '.git'))
+    write(path.join(root, '.gitignore'), '*.log\n')
+    const { recorder } = await subscribed(root)
+    write(path.join(root, 'debug.log'))
+    await recorder.expect([['added', path.join(root, 'debug.log')]])
+  })
+
+  it('keeps only `extensions` and `include` matches, still tracking the rest', async () => {
+    const root = tempDir()
+    const ext = await subscribed(root, { extensions: ['ts'] })
+    write(path.join(root, 'lib/a.ts'))
+    write(path.join(root, 'lib/a.js'))
+    await ext.recorder.expect([['added', path.join(root, 'lib/a.ts')]])
+    // A rename of an unreported file onto a reported name is seen.
+    fs.renameSync(path.join(root, 'lib/a.js'), path.join(root, 'lib/b.ts'))
+    await ext.recorder.expect([['added', path.join(root, 'lib/b.ts')]])
+
+    const other = tempDir()
+    const inc = await subscribed(other, { include: ['src/**/*.ts', 'Makefile'] })
+    write(path.join(other, 'src/deep/x.ts'))
+    write(path.join(other, 'test/y.ts'))
+    write(path.join(other, 'Makefile'))
+    await inc.recorder.expect([
+      ['added', path.join(other, 'src/deep/x.ts')],
+      ['added', path.join(other, 'Makefile')],
+    ])
+  })
+
+  it('calls the JavaScript filter once per change of a batch, not once per OS event', async () => {
+    const root = tempDir()
+    const seen: string[] = []
+    const { recorder } = await subscribed(root, {
+      step: 200,
+      ignore: ['*.tmp'],
+      filter: (change: FileChange) => {
+        seen.push(change.path)
+        return true
+      },
+    })
+    const file = path.join(root, 'busy.txt')
+    for (let i = 0; i < 50; i++) fs.writeFileSync(file, String(i))
+    write(path.join(root, 'scratch.tmp'))
+    await recorder.expect([['added', file]])
+    expect(seen).toEqual([file])
+  })
+})
+
 describe('polling', () => {
   it('reports changes without OS watches when polling is forced', async () => {
     const root = tempDir()
