@@ -14,14 +14,20 @@ use std::path::{Path, PathBuf};
 /// The mechanism that delivers changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
+    /// Linux inotify: one watch per folder.
     Inotify,
+    /// macOS FSEvents: one recursive stream per root.
     FsEvents,
+    /// Windows ReadDirectoryChangesW: one recursive watch per root.
     Windows,
+    /// BSD kqueue.
     Kqueue,
+    /// No OS events: the tree is compared with the disk every poll interval.
     Polling,
 }
 
 impl BackendKind {
+    /// Its lower-case name (`inotify`, `fsevents`, `windows`, `kqueue`, `polling`).
     pub fn as_str(self) -> &'static str {
         match self {
             BackendKind::Inotify => "inotify",

@@ -9,6 +9,7 @@ use crate::coalesce::Coalescer;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// The open batch and its timing.
 #[derive(Debug)]
 pub struct Batcher {
     step: Duration,
@@ -19,6 +20,7 @@ pub struct Batcher {
 }
 
 impl Batcher {
+    /// A batcher with the given quiet period and longest duration.
     pub fn new(step: Duration, debounce: Duration) -> Self {
         Batcher { step, debounce, pending: Coalescer::new(), opened_at: None, last_change_at: None }
     }
@@ -42,6 +44,7 @@ impl Batcher {
         self.opened_at
     }
 
+    /// Whether the open batch is due at `now`.
     pub fn is_due(&self, now: Instant) -> bool {
         self.deadline().is_some_and(|deadline| now >= deadline)
     }

@@ -28,11 +28,14 @@ impl ChangeKind {
 /// One net change: what happened to which absolute path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Change {
+    /// What happened.
     pub kind: ChangeKind,
+    /// The absolute path, as the OS gave it.
     pub path: PathBuf,
 }
 
 impl Change {
+    /// A change of `kind` to `path`.
     pub fn new(kind: ChangeKind, path: impl Into<PathBuf>) -> Self {
         Change { kind, path: path.into() }
     }

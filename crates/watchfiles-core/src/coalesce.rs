@@ -26,6 +26,7 @@ pub struct Coalescer {
 }
 
 impl Coalescer {
+    /// An empty coalescer.
     pub fn new() -> Self {
         Self::default()
     }
@@ -47,6 +48,7 @@ impl Coalescer {
         self.order.len()
     }
 
+    /// Whether nothing was observed since the last `take`.
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }

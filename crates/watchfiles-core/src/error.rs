@@ -10,14 +10,20 @@ use std::path::{Path, PathBuf};
 pub enum Error {
     /// A path to watch does not exist.
     #[error("cannot watch {}: no such file or directory", .path.display())]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The path that does not exist.
+        path: PathBuf,
+    },
 
     /// A folder or file could not be read or watched for lack of permission.
     #[error(
         "cannot watch {}: permission denied (pass ignorePermissionDenied to skip such folders)",
         .path.display()
     )]
-    PermissionDenied { path: PathBuf },
+    PermissionDenied {
+        /// The folder or file that cannot be read.
+        path: PathBuf,
+    },
 
     /// The OS refused another watch (inotify's per-user limit).
     #[error(
@@ -28,16 +34,26 @@ pub enum Error {
         .path.display(),
         limit = watch_limit_description()
     )]
-    WatchLimit { path: PathBuf },
+    WatchLimit {
+        /// The folder that could not be watched.
+        path: PathBuf,
+    },
 
     /// An option has a value the watcher cannot use.
     #[error("invalid option `{name}`: {reason}")]
-    InvalidOption { name: &'static str, reason: String },
+    InvalidOption {
+        /// The option's name, as JavaScript spells it.
+        name: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
 
     /// Any other I/O failure, with the path it concerns.
     #[error("cannot watch {}: {source}", .path.display())]
     Io {
+        /// The path the failure concerns.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: Arc<io::Error>,
     },
@@ -106,4 +122,5 @@ fn watch_limit_description() -> String {
     }
 }
 
+/// A result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

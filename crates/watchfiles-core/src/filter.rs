@@ -134,6 +134,7 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Compiles the rules of `options`; a malformed glob is an [`crate::Error::InvalidOption`].
     pub fn new(options: &Options) -> Result<Filter> {
         let (names, patterns): (&[&str], &[&str]) = if options.default_ignore {
             (DEFAULT_IGNORE_DIRS, DEFAULT_IGNORE_NAMES)

@@ -1,24 +1,36 @@
+#![warn(missing_docs)]
 //! A file watcher core for development tools: it watches trees of folders through the OS
 //! (inotify, FSEvents, ReadDirectoryChangesW, via [`notify`]) or by polling, never walks or
 //! watches ignored folders, and delivers batches of net changes.
 //!
-//! ```no_run
-//! use watchfiles_core::{Options, WatchEvent, Watcher};
+//! ```
+//! use std::sync::mpsc;
+//! use std::time::Duration;
+//! use watchfiles_core::{ChangeKind, Options, WatchEvent, Watcher};
 //!
-//! let (tx, rx) = std::sync::mpsc::channel();
-//! let watcher = Watcher::start(["src"], Options::default(), move |event| {
+//! let dir = tempfile::tempdir()?;
+//! let (tx, rx) = mpsc::channel();
+//! let mut watcher = Watcher::start([dir.path()], Options::default(), move |event| {
 //!     let _ = tx.send(event);
 //! })?;
-//! watcher.wait_ready()?;
-//! for event in rx {
-//!     if let WatchEvent::Changes { changes, .. } = event {
-//!         for change in changes {
-//!             println!("{} {}", change.kind.as_str(), change.path.display());
-//!         }
+//! watcher.wait_ready()?; // every folder is watched from here on
+//!
+//! let file = dir.path().join("hello.txt");
+//! std::fs::write(&file, "hi")?;
+//! loop {
+//!     if let WatchEvent::Changes { changes, .. } = rx.recv_timeout(Duration::from_secs(10))? {
+//!         // Created then written within one batch: one `Added`.
+//!         assert_eq!(changes.len(), 1);
+//!         assert_eq!(changes[0].kind, ChangeKind::Added);
+//!         assert_eq!(changes[0].path, file);
+//!         break;
 //!     }
 //! }
-//! # Ok::<(), watchfiles_core::Error>(())
+//! watcher.close(); // once this returns, no OS watch is left
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! `cargo run -p watchfiles-core --example watch -- <folder>` prints the batches for a folder.
 //!
 //! Each batch holds at most one [`Change`] per path: the net effect of everything that happened
 //! to it while the batch was open (see [`coalesce`]). A batch closes after `step` quiet
@@ -56,13 +68,23 @@ use std::time::SystemTime;
 #[derive(Debug)]
 pub enum WatchEvent {
     /// Every root is walked and watched.
-    Ready { backend: BackendKind },
+    Ready {
+        /// What delivers the changes.
+        backend: BackendKind,
+    },
     /// The start failed (a root unreadable, the watch limit under
     /// [`WatchLimitPolicy::Error`], ...); the watcher has stopped.
     Failed(Error),
     /// A batch of net changes. `first_change_at` is when its first change was seen (what a
     /// change-to-reaction time is measured from). Dropping `ack` allows the next batch.
-    Changes { changes: Vec<Change>, first_change_at: SystemTime, ack: Ack },
+    Changes {
+        /// At most one change per path, in the order paths were first seen.
+        changes: Vec<Change>,
+        /// When the first of them was seen.
+        first_change_at: SystemTime,
+        /// Drop it to let the next batch come.
+        ack: Ack,
+    },
     /// Something was skipped as the options allow; watching goes on.
     Warning(Error),
     /// Something failed while watching; watching goes on for everything else.
@@ -71,6 +93,7 @@ pub enum WatchEvent {
 
 /// Receives the watcher's events on the watcher's thread. Any `FnMut(WatchEvent) + Send` is one.
 pub trait Sink: Send + 'static {
+    /// Handles one event; it should not block for long (the watcher waits for it).
     fn send(&mut self, event: WatchEvent);
 }
 

@@ -60,8 +60,11 @@ pub struct Options {
     pub gitignore: bool,
 }
 
+/// Default quiet period that ends a batch.
 pub const DEFAULT_STEP: Duration = Duration::from_millis(50);
+/// Default longest time a batch may keep growing.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(1600);
+/// Default time between two polls.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(300);
 
 impl Default for Options {
