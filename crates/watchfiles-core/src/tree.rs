@@ -209,12 +209,7 @@ impl Tree {
     /// before now).
     fn rewatch(&mut self, path: &Path, ops: &mut dyn WatchFolders, out: &mut Effects) {
         let since = SystemTime::now().checked_sub(RACY_LISTING).unwrap_or(SystemTime::UNIX_EPOCH);
-        let below: Vec<PathBuf> = self
-            .dirs
-            .range(path.to_path_buf()..)
-            .take_while(|(key, _)| key.starts_with(path))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let below = self.folders_at_or_below(path);
         for dir in below {
             if !self.dirs.contains_key(&dir) {
                 continue; // forgotten meanwhile, with a folder above it
@@ -278,6 +273,16 @@ impl Tree {
             .filter(|root| path.starts_with(&root.path))
             .max_by_key(|root| root.path.as_os_str().len())
             .map(|root| root.path.as_path())
+    }
+
+    /// The walked folders at or below `path`, each before those below it (paths order by
+    /// component, so a subtree is one contiguous range of the map).
+    fn folders_at_or_below(&self, path: &Path) -> Vec<PathBuf> {
+        self.dirs
+            .range(path.to_path_buf()..)
+            .take_while(|(key, _)| key.starts_with(path))
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     fn is_root(&self, path: &Path) -> bool {
@@ -344,12 +349,7 @@ impl Tree {
     /// ignored now and start watching what no longer is. Nothing is reported for either: the
     /// files themselves did not change.
     fn reload_ignores(&mut self, dir: &Path, ops: &mut dyn WatchFolders, out: &mut Effects) {
-        let below: Vec<PathBuf> = self
-            .dirs
-            .range(dir.to_path_buf()..)
-            .take_while(|(key, _)| key.starts_with(dir))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let below = self.folders_at_or_below(dir);
         let mut silent = Effects::default();
         for folder in below {
             if !self.dirs.contains_key(&folder) {
@@ -490,12 +490,7 @@ impl Tree {
     /// Forgets every walked folder at or below `path`, reporting each entry they held as deleted
     /// (the caller reports `path` itself).
     fn remove_subtree(&mut self, path: &Path, ops: &mut dyn WatchFolders, out: &mut Effects) {
-        let below: Vec<PathBuf> = self
-            .dirs
-            .range(path.to_path_buf()..)
-            .take_while(|(key, _)| key.starts_with(path))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let below = self.folders_at_or_below(path);
         for key in below {
             let Some(dir) = self.dirs.remove(&key) else { continue };
             for name in dir.entries.keys() {

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use watchfiles_core::ChangeKind::Added;
 use watchfiles_core::{WatchEvent, Watcher};
 
@@ -33,16 +33,12 @@ impl Drop for Sysctl {
     }
 }
 
-#[test]
-fn queue_overflow_is_rescanned_and_every_file_reported() {
-    let _serial = exclusive();
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    fs::create_dir(root.join("sub")).unwrap();
+/// A watcher whose inotify queue holds `events` events (the size is read when the instance is
+/// created, so the machine's setting is lowered only for that moment). `None` without root.
+fn start_with_queue_of(events: u32, root: &Path) -> Option<Harness> {
     let (tx, rx) = std::sync::mpsc::channel();
     let watcher = {
-        // The queue size is read when the inotify instance is created: lower it only for that.
-        let Some(_small_queue) = Sysctl::set("/proc/sys/fs/inotify/max_queued_events", "128") else { return };
+        let _small_queue = Sysctl::set("/proc/sys/fs/inotify/max_queued_events", &events.to_string())?;
         let watcher = Watcher::start([root], fast_options(), move |e| {
             let _ = tx.send(e);
         })
@@ -51,7 +47,16 @@ fn queue_overflow_is_rescanned_and_every_file_reported() {
         watcher
     };
     assert!(matches!(rx.recv().unwrap(), WatchEvent::Ready { .. }));
-    let harness = Harness::from_parts(watcher, rx);
+    Some(Harness::from_parts(watcher, rx))
+}
+
+#[test]
+fn queue_overflow_is_rescanned_and_every_file_reported() {
+    let _serial = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir(root.join("sub")).unwrap();
+    let Some(harness) = start_with_queue_of(128, root) else { return };
 
     let mut expected = Vec::new();
     for i in 0..20_000 {
@@ -71,18 +76,7 @@ fn a_rescan_reports_files_modified_while_events_were_lost() {
     for file in &keep {
         fs::write(file, b"1").unwrap();
     }
-    let (tx, rx) = std::sync::mpsc::channel();
-    let watcher = {
-        let Some(_small_queue) = Sysctl::set("/proc/sys/fs/inotify/max_queued_events", "64") else { return };
-        let watcher = Watcher::start([root], fast_options(), move |e| {
-            let _ = tx.send(e);
-        })
-        .unwrap();
-        watcher.wait_ready().unwrap();
-        watcher
-    };
-    assert!(matches!(rx.recv().unwrap(), WatchEvent::Ready { .. }));
-    let harness = Harness::from_parts(watcher, rx);
+    let Some(harness) = start_with_queue_of(64, root) else { return };
     // Overflow the queue with new files, and meanwhile modify and delete old ones.
     let mut expected = Vec::new();
     for i in 0..2_000 {
