@@ -11,16 +11,17 @@ use crate::options::Options;
 use crate::probe::EntryKind;
 use crate::tree::{Effects, Hint, Problem, Tree};
 use crate::{Ack, ReadyCell, Sink, WatchEvent};
-use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
+use crossbeam_channel::{select, unbounded, Receiver, Sender};
 use notify::event::{CreateKind, EventKind, ModifyKind, RenameMode};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Raw events waiting for the engine. When it is full, events are dropped and the tree is
+/// Raw events waiting for the engine, at most. Past that, events are dropped and the tree is
 /// rescanned instead, exactly as after a kernel queue overflow: memory stays bounded and no
-/// change is lost.
+/// change is lost. (Counted by hand over an unbounded channel: a bounded one allocates every
+/// slot up front, megabytes that a quiet watcher never needs.)
 const EVENT_QUEUE: usize = 65_536;
 
 /// How far before the last caught-up moment a rescan looks for modified files: covers
@@ -47,23 +48,25 @@ pub(crate) struct Setup {
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) fn run(setup: Setup, sink: &mut dyn Sink) {
-    let (events_tx, events_rx) = bounded(EVENT_QUEUE);
+    let (events_tx, events_rx) = unbounded();
     let overflowed = Arc::new(AtomicBool::new(false));
-    let handler = event_handler(events_tx, overflowed.clone());
+    let queued = Arc::new(AtomicUsize::new(0));
+    let handler = event_handler(events_tx, queued.clone(), overflowed.clone());
     let force_polling = setup.options.resolved_force_polling(&setup.roots);
     let (mut backend, startup_warning) =
         Backend::new(force_polling, setup.options.on_watch_limit, handler);
     if let Some(warning) = startup_warning {
         sink.send(WatchEvent::Warning(warning));
     }
-    watch(setup, &mut backend, &events_rx, &overflowed, sink);
+    let events = Events { rx: events_rx, queued };
+    watch(setup, &mut backend, &events, &overflowed, sink);
     // notify's thread removes its watches and closes the inotify descriptor after the watcher
     // is dropped, then drops our handler and with it the last sender: wait for that, so that
     // once closing returns no OS watch is left behind.
     drop(backend);
     let deadline = Instant::now() + RELEASE_TIMEOUT;
     while let Ok(_) | Err(crossbeam_channel::RecvTimeoutError::Timeout) =
-        events_rx.recv_deadline(deadline)
+        events.rx.recv_deadline(deadline)
     {
         if Instant::now() >= deadline {
             break;
@@ -71,10 +74,25 @@ pub(crate) fn run(setup: Setup, sink: &mut dyn Sink) {
     }
 }
 
+/// The engine's end of the raw-event queue.
+struct Events {
+    rx: Receiver<notify::Result<notify::Event>>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Events {
+    fn taken(&self, event: Option<notify::Result<notify::Event>>) -> Option<notify::Result<notify::Event>> {
+        if event.is_some() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        event
+    }
+}
+
 fn watch(
     setup: Setup,
     backend: &mut Backend,
-    events_rx: &Receiver<notify::Result<notify::Event>>,
+    events: &Events,
     overflowed: &AtomicBool,
     sink: &mut dyn Sink,
 ) {
@@ -117,7 +135,7 @@ fn watch(
                 Ok(Control::Ack) => in_flight = false,
                 Ok(Control::Close) | Err(_) => return,
             },
-            recv(events_rx) -> msg => first = msg.ok(),
+            recv(events.rx) -> msg => first = events.taken(msg.ok()),
             recv(timeout) -> _ => {}
         }
         if stop() {
@@ -127,7 +145,9 @@ fn watch(
         // "deliver what the OS has queued as soon as it has been read" means.
         let mut next = first;
         loop {
-            let Some(result) = next.take().or_else(|| events_rx.try_recv().ok()) else { break };
+            let Some(result) = next.take().or_else(|| events.taken(events.rx.try_recv().ok())) else {
+                break;
+            };
             match result {
                 Ok(event) => {
                     if event.need_rescan() {
@@ -195,6 +215,7 @@ fn watch(
 /// would stall our own watch requests). Reads of watched files are dropped right here.
 fn event_handler(
     events: Sender<notify::Result<notify::Event>>,
+    queued: Arc<AtomicUsize>,
     overflowed: Arc<AtomicBool>,
 ) -> EventHandler {
     Box::new(move |result: notify::Result<notify::Event>| {
@@ -203,8 +224,11 @@ fn event_handler(
                 return;
             }
         }
-        if let Err(TrySendError::Full(_)) = events.try_send(result) {
+        if queued.fetch_add(1, Ordering::Relaxed) >= EVENT_QUEUE {
+            queued.fetch_sub(1, Ordering::Relaxed);
             overflowed.store(true, Ordering::Relaxed);
+        } else if events.send(result).is_err() {
+            queued.fetch_sub(1, Ordering::Relaxed);
         }
     })
 }
