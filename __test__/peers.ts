@@ -126,7 +126,13 @@ export async function freePort(): Promise<number> {
  * A preload (`node --import <file>`) that records, into `report`, every `fs.watch`/`fs.watchFile`
  * call and every attempt to load a module named `chokidar` (require or import) in the process.
  */
-export function chokidarSpy(dir: string): { preload: string; report: string; read(): { watchCalls: string[]; chokidarLoads: string[] } } {
+export interface SpyReport {
+  watchCalls: string[]
+  /** `specifier -> resolved file or URL` for each load of chokidar. */
+  chokidarLoads: string[]
+}
+
+export function chokidarSpy(dir: string): { preload: string; report: string; read(): SpyReport } {
   const report = path.join(dir, 'spy-report.jsonl')
   const hooks = path.join(dir, 'spy-hooks.mjs')
   const preload = path.join(dir, 'spy-preload.mjs')
@@ -134,8 +140,11 @@ export function chokidarSpy(dir: string): { preload: string; report: string; rea
     hooks,
     `import fs from 'node:fs'
 export async function resolve(specifier, context, next) {
-  if (/^chokidar(\\/|$)/.test(specifier)) fs.appendFileSync(${JSON.stringify(report)}, JSON.stringify({ chokidar: specifier }) + '\\n')
-  return next(specifier, context)
+  const result = await next(specifier, context)
+  if (/^chokidar(\\/|$)/.test(specifier)) {
+    fs.appendFileSync(${JSON.stringify(report)}, JSON.stringify({ chokidar: specifier, resolved: result.url }) + '\\n')
+  }
+  return result
 }
 `,
   )
@@ -152,9 +161,13 @@ for (const name of ['watch', 'watchFile']) {
   fs[name] = function (file, ...rest) { log({ watch: name + ' ' + String(file) }); return original.call(this, file, ...rest) }
 }
 const load = Module._load
-Module._load = function (request, ...rest) {
-  if (/^chokidar(\\/|$)/.test(request)) log({ chokidar: request })
-  return load.call(this, request, ...rest)
+Module._load = function (request, parent, ...rest) {
+  if (/^chokidar(\\/|$)/.test(request)) {
+    let resolved
+    try { resolved = Module._resolveFilename(request, parent) } catch { resolved = null }
+    log({ chokidar: request, resolved })
+  }
+  return load.call(this, request, parent, ...rest)
 }
 `,
   )
@@ -167,10 +180,10 @@ Module._load = function (request, ...rest) {
         .readFileSync(report, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { watch?: string; chokidar?: string })
+        .map((l) => JSON.parse(l) as { watch?: string; chokidar?: string; resolved?: string | null })
       return {
         watchCalls: entries.flatMap((e) => (e.watch ? [e.watch] : [])),
-        chokidarLoads: entries.flatMap((e) => (e.chokidar ? [e.chokidar] : [])),
+        chokidarLoads: entries.flatMap((e) => (e.chokidar ? [`${e.chokidar} -> ${String(e.resolved)}`] : [])),
       }
     },
   }
