@@ -8,7 +8,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { tempDir, waitFor, write } from './helpers.js'
-import { chokidarSpy, REPO, start } from './peers.js'
+import { watchSpy, REPO, start } from './peers.js'
 
 const SASS_VERSION = '1.108.2'
 
@@ -42,7 +42,7 @@ describe('npm overrides: chokidar → watchfiles-node', () => {
 
     write(path.join(project, 'styles/_colors.scss'), '$accent: red;\n')
     write(path.join(project, 'styles/main.scss'), "@use 'colors';\n.a { color: colors.$accent; }\n")
-    const spy = chokidarSpy(project)
+    const spy = watchSpy(project)
     const sass = start(
       process.execPath,
       ['--import', spy.preload, 'node_modules/sass/sass.js', '--no-source-map', '--watch', 'styles/main.scss:out/main.css'],
@@ -61,8 +61,8 @@ describe('npm overrides: chokidar → watchfiles-node', () => {
     const report = spy.read()
     expect(report.watchCalls).toEqual([])
     const shim = path.join(REPO, 'chokidar-shim')
-    expect(report.chokidarLoads.length).toBeGreaterThan(0)
-    for (const load of report.chokidarLoads) {
+    expect(report.loads.length).toBeGreaterThan(0)
+    for (const load of report.loads) {
       const resolved = load.split(' -> ')[1]!
       expect(resolved.startsWith(shim) || resolved.startsWith(pathToFileURL(shim).href), load).toBe(true)
     }

@@ -124,15 +124,17 @@ export async function freePort(): Promise<number> {
 
 /**
  * A preload (`node --import <file>`) that records, into `report`, every `fs.watch`/`fs.watchFile`
- * call and every attempt to load a module named `chokidar` (require or import) in the process.
+ * call and every load of a module named `chokidar` (or `modules`, a RegExp alternation) in the
+ * process, with the file it resolved to.
  */
 export interface SpyReport {
   watchCalls: string[]
-  /** `specifier -> resolved file or URL` for each load of chokidar. */
-  chokidarLoads: string[]
+  /** `specifier -> resolved file or URL` for each load of a spied module. */
+  loads: string[]
 }
 
-export function chokidarSpy(dir: string): { preload: string; report: string; read(): SpyReport } {
+export function watchSpy(dir: string, modules = 'chokidar'): { preload: string; report: string; read(): SpyReport } {
+  const pattern = `^(?:${modules})(?:/|$)`
   const report = path.join(dir, 'spy-report.jsonl')
   const hooks = path.join(dir, 'spy-hooks.mjs')
   const preload = path.join(dir, 'spy-preload.mjs')
@@ -141,7 +143,7 @@ export function chokidarSpy(dir: string): { preload: string; report: string; rea
     `import fs from 'node:fs'
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context)
-  if (/^chokidar(\\/|$)/.test(specifier)) {
+  if (new RegExp(${JSON.stringify(pattern)}).test(specifier)) {
     fs.appendFileSync(${JSON.stringify(report)}, JSON.stringify({ chokidar: specifier, resolved: result.url }) + '\\n')
   }
   return result
@@ -162,7 +164,7 @@ for (const name of ['watch', 'watchFile']) {
 }
 const load = Module._load
 Module._load = function (request, parent, ...rest) {
-  if (/^chokidar(\\/|$)/.test(request)) {
+  if (new RegExp(${JSON.stringify(pattern)}).test(request)) {
     let resolved
     try { resolved = Module._resolveFilename(request, parent) } catch { resolved = null }
     log({ chokidar: request, resolved })
@@ -183,7 +185,7 @@ Module._load = function (request, parent, ...rest) {
         .map((l) => JSON.parse(l) as { watch?: string; chokidar?: string; resolved?: string | null })
       return {
         watchCalls: entries.flatMap((e) => (e.watch ? [e.watch] : [])),
-        chokidarLoads: entries.flatMap((e) => (e.chokidar ? [`${e.chokidar} -> ${String(e.resolved)}`] : [])),
+        loads: entries.flatMap((e) => (e.chokidar ? [`${e.chokidar} -> ${String(e.resolved)}`] : [])),
       }
     },
   }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { inotifyWatchCount, tempDir, waitFor, write } from './helpers.js'
-import { chokidarSpy, freePort, installPeers, link, REPO, start } from './peers.js'
+import { watchSpy, freePort, installPeers, link, REPO, start } from './peers.js'
 
 export const VITE_VERSION = '8.3.8'
 const WS_VERSION = '8.18.3'
@@ -40,7 +40,7 @@ export default {
     )
     link(project, 'vite', path.join(peers, 'node_modules/vite'))
     link(project, 'watchfiles-node', REPO)
-    const spy = chokidarSpy(project)
+    const spy = watchSpy(project)
 
     const port = await freePort()
     const vite = start(
@@ -61,7 +61,9 @@ export default {
     expect(await main.text()).toContain('import.meta.hot.accept()')
 
     const require = createRequire(path.join(peers, 'package.json'))
-    const { WebSocket } = require('ws') as typeof import('ws')
+    const { WebSocket } = require('ws') as {
+      WebSocket: new (url: string, protocol: string) => { on(event: 'message', fn: (data: unknown) => void): void; close(): void }
+    }
     const socket = new WebSocket(`ws://127.0.0.1:${port}/?token=${token!}`, 'vite-hmr')
     const messages: HmrMessage[] = []
     socket.on('message', (data) => messages.push(JSON.parse(String(data)) as HmrMessage))
@@ -81,7 +83,7 @@ export default {
       expect(inotifyWatchCount(vite.process.pid!)).toBe(3)
       const report = spy.read()
       expect(report.watchCalls).toEqual([])
-      expect(report.chokidarLoads).toEqual([])
+      expect(report.loads).toEqual([])
     } finally {
       socket.close()
     }
