@@ -127,7 +127,8 @@ interface PendingWrite {
   lastSize?: number
 }
 
-type JsMatcher = (internal: string, abs: string, stats?: fs.Stats) => boolean
+/** Gets the absolute path, the path as chokidar has it (computed on demand) and the stats. */
+type JsMatcher = (abs: string, internal: () => string, stats?: fs.Stats) => boolean
 
 const toUnix = (p: string): string => (path.sep === '\\' ? p.replace(/\\/g, '/') : p)
 
@@ -158,6 +159,8 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
 
   #base: string
   #jsMatchers: JsMatcher[] = []
+  /** An ignore function is given: entries are stat'ed to pass it their `fs.Stats`. */
+  #matcherWantsStats = false
   #nativeNames: string[] = []
   #nativePaths: string[] = []
   #usePolling: boolean
@@ -318,18 +321,19 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
 
   #compileMatcher(matcher: Matcher): void {
     if (typeof matcher === 'function') {
-      this.#jsMatchers.push((internal, _abs, stats) => Boolean(matcher(internal, stats)))
+      this.#matcherWantsStats = true
+      this.#jsMatchers.push((_abs, internal, stats) => Boolean(matcher(internal(), stats)))
     } else if (matcher instanceof RegExp) {
-      this.#jsMatchers.push((internal) => {
+      this.#jsMatchers.push((_abs, internal) => {
         matcher.lastIndex = 0
-        return matcher.test(internal)
+        return matcher.test(internal())
       })
     } else if (typeof matcher === 'string') {
       if (isGlob(matcher)) {
         const unix = toUnix(matcher)
         const glob = path.isAbsolute(matcher) || unix.startsWith('**') ? unix : toUnix(path.join(this.#base, matcher))
         const re = globToRegExp(glob)
-        this.#jsMatchers.push((_internal, abs) => re.test(toUnix(abs)))
+        this.#jsMatchers.push((abs) => re.test(toUnix(abs)))
         const native = nativeIgnoreFor(glob)
         if (native !== undefined) {
           if (native.startsWith('/')) this.#nativePaths.push(native)
@@ -337,13 +341,13 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
         }
       } else {
         const abs = path.resolve(this.#base, matcher)
-        this.#jsMatchers.push((_internal, candidate) => candidate === abs)
+        this.#jsMatchers.push((candidate) => candidate === abs)
         this.#nativePaths.push(abs)
       }
     } else if (matcher && typeof matcher === 'object' && typeof matcher.path === 'string') {
       const abs = path.resolve(this.#base, matcher.path)
       const recursive = Boolean(matcher.recursive)
-      this.#jsMatchers.push((_internal, candidate) => candidate === abs || (recursive && candidate.startsWith(abs + path.sep)))
+      this.#jsMatchers.push((candidate) => candidate === abs || (recursive && candidate.startsWith(abs + path.sep)))
       this.#nativePaths.push(abs)
     } else {
       throw new TypeError(`option \`ignored\` must hold strings, RegExps, functions or {path} objects, got ${String(matcher)}`)
@@ -359,8 +363,9 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
       }
     }
     if (this.#jsMatchers.length === 0) return false
-    const internal = this.#internalPath(abs, root)
-    return this.#jsMatchers.some((m) => m(internal, abs, stats))
+    let internal: string | undefined
+    const getInternal = (): string => (internal ??= this.#internalPath(abs, root))
+    return this.#jsMatchers.some((m) => m(abs, getInternal, stats))
   }
 
   /** The native `ignore` rules for a subscription of these roots: an ignored path that contains a
@@ -556,6 +561,8 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
           followSymlinks: this.options.followSymlinks,
           ignorePermissionDenied: this.options.ignorePermissionErrors,
           persistent: false,
+          // chokidar's `atomic: <ms>` is how long an unlink waits for a re-add: the core's quiet period.
+          ...(typeof this.options.atomic === 'number' ? { step: this.options.atomic } : {}),
           ...(this.#usePolling ? { forcePolling: true, pollInterval: Math.max(1, this.options.interval) } : {}),
           onError: (error) => this.#reportError(error),
         },
@@ -610,7 +617,7 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
     const emit = !(initial && this.options.ignoreInitial)
     const stats = await this.#stat(root.abs)
     if (!stats) return
-    const needStats = this.options.alwaysStat === true
+    const needStats = this.options.alwaysStat === true || this.#matcherWantsStats
     if (!stats.isDirectory()) {
       if (this.#isKnown(root.abs)) return
       this.#recordFile(root.abs)
@@ -638,17 +645,19 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
         return
       }
       const subdirs: Array<Promise<void>> = []
-      for (const entry of entries) {
+      const follow = this.options.followSymlinks
+      const stats = await Promise.all(
+        entries.map((entry) =>
+          needStats || (follow && entry.isSymbolicLink()) ? this.#stat(path.join(dir, entry.name)) : undefined,
+        ),
+      )
+      for (const [i, entry] of entries.entries()) {
         const abs = path.join(dir, entry.name)
-        let entryStats: fs.Stats | undefined
+        const entryStats = stats[i]
         let isDir = entry.isDirectory()
-        if (entry.isSymbolicLink() && this.options.followSymlinks) {
-          entryStats = await this.#stat(abs)
-          if (!entryStats) continue
+        if (needStats || (follow && entry.isSymbolicLink())) {
+          if (!entryStats) continue // gone meanwhile
           isDir = entryStats.isDirectory()
-        } else if (needStats || this.#jsMatchers.length > 0) {
-          entryStats = await this.#stat(abs)
-          if (!entryStats) continue
         }
         if (this.#isIgnored(abs, root, entryStats)) continue
         const expand = depth === undefined || level + 1 <= depth

@@ -29,7 +29,7 @@ function convert(glob: string): string {
         const next = glob[i + 2]
         if (atStart && next === '/') {
           // `**/`: any number of whole folders, none included.
-          out += '(?:[^/]*/)*'
+          out += '(?:.*/)?'
           i += 3
           continue
         }
