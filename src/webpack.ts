@@ -143,6 +143,26 @@ async function changedSince(dir: string, since: number): Promise<boolean> {
   return results.some(Boolean)
 }
 
+/** The file-time accuracy (ms) seen so far, lowered as mtimes show finer steps (as watchpack and
+ *  webpack do). */
+let fsAccuracy = 2000
+function noteAccuracy(mtime: number): void {
+  if (fsAccuracy > 1 && mtime % 1 !== 0) fsAccuracy = 1
+  else if (fsAccuracy > 10 && mtime % 10 !== 0) fsAccuracy = 10
+  else if (fsAccuracy > 100 && mtime % 100 !== 0) fsAccuracy = 100
+  else if (fsAccuracy > 1000 && mtime % 1000 !== 0) fsAccuracy = 1000
+}
+
+/** webpack's entry for a file: `timestamp` is the mtime in whole ms as webpack reads it; for a file
+ *  found at start `safeTime` allows for the file system's accuracy, after a change it is now. */
+function timeEntry(st: fs.Stats, initial: boolean): TimeInfoEntry | undefined {
+  if (st.isDirectory()) return undefined // existence only: webpack reads folders itself
+  const mtime = Number(st.mtime)
+  noteAccuracy(mtime)
+  const now = Date.now()
+  return initial ? { safeTime: Math.min(now, mtime) + fsAccuracy, timestamp: mtime, accuracy: fsAccuracy } : { safeTime: now, timestamp: mtime, accuracy: 0 }
+}
+
 interface Items {
   files: Set<string>
   directories: Set<string>
@@ -216,12 +236,13 @@ class Handle implements WebpackWatcher {
     // webpack pauses the watcher as soon as it is called back; later changes go to the next one.
     this.paused = true
     const { changes, removals } = this.#take()
-    this.callback(null, new Map(), new Map(), changes, removals)
+    this.callback(null, this.owner.timeEntries(this.items), new Map(), changes, removals)
   }
 
   #take(): { changes: Set<string>; removals: Set<string> } {
     const changes = this.changes
     const removals = this.removals
+    this.owner.restat(changes, removals)
     this.owner.purge(this.touched, this.listingsChanged)
     this.changes = new Set()
     this.removals = new Set()
@@ -244,7 +265,7 @@ class Handle implements WebpackWatcher {
 
   getInfo(): WatchInfo {
     const { changes, removals } = this.#take()
-    return { changes, removals, fileTimeInfoEntries: new Map(), contextTimeInfoEntries: new Map() }
+    return { changes, removals, fileTimeInfoEntries: this.owner.timeEntries(this.items), contextTimeInfoEntries: new Map() }
   }
 
   getAggregatedChanges(): Set<string> {
@@ -261,7 +282,7 @@ class Handle implements WebpackWatcher {
   }
 
   getFileTimeInfoEntries(): TimeInfoEntries {
-    return new Map()
+    return this.owner.timeEntries(this.items)
   }
 
   getContextTimeInfoEntries(): TimeInfoEntries {
@@ -276,6 +297,7 @@ class Handle implements WebpackWatcher {
     for (const file of fresh.files) {
       checks.push(
         stat(file, follow).then((st) => {
+          this.owner.setTime(file, st ? timeEntry(st, true) : null)
           if (!st) {
             if (!this.items.missing.has(file)) this.record({ type: 'deleted', path: file }, time)
           } else if (startTime && !st.isDirectory() && st.mtimeMs >= startTime) {
@@ -289,6 +311,7 @@ class Handle implements WebpackWatcher {
     for (const item of fresh.missing) {
       checks.push(
         stat(item, follow).then((st) => {
+          this.owner.setTime(item, st ? timeEntry(st, true) : null)
           if (st) this.record({ type: 'added', path: item }, time)
         }),
       )
@@ -328,6 +351,8 @@ export class WatchfilesWatchFileSystem implements WatchFileSystem {
   #options: WebpackWatchOptions = {}
   #ignore: Ignore = compileIgnored(undefined)
   #generation = 0
+  /** webpack's time entries of the watched files and missing paths (`null`: does not exist). */
+  #times = new Map<string, TimeInfoEntry | null>()
 
   constructor(
     private readonly inputFileSystem: InputFileSystemLike | null | undefined,
@@ -393,6 +418,37 @@ export class WatchfilesWatchFileSystem implements WatchFileSystem {
     return handle
   }
 
+  setTime(item: string, entry: TimeInfoEntry | null | undefined): void {
+    if (entry === undefined) this.#times.delete(item)
+    else this.#times.set(item, entry)
+  }
+
+  /** Reads the entries of changed items again, as they are handed to webpack. */
+  restat(changes: Set<string>, removals: Set<string>): void {
+    const follow = Boolean(this.#options.followSymlinks)
+    for (const item of [...changes, ...removals]) {
+      let st: fs.Stats | undefined
+      try {
+        st = follow ? fs.statSync(item) : fs.lstatSync(item)
+      } catch {
+        st = undefined
+      }
+      this.setTime(item, st ? timeEntry(st, false) : null)
+    }
+  }
+
+  /** The time entries webpack gets with a batch: those known for the items (it reads the rest). */
+  timeEntries(items: Items): TimeInfoEntries {
+    const entries: TimeInfoEntries = new Map()
+    for (const list of [items.files, items.missing]) {
+      for (const item of list) {
+        const entry = this.#times.get(item)
+        if (entry !== undefined) entries.set(item, entry)
+      }
+    }
+    return entries
+  }
+
   /** Purges webpack's cached input file system for changed paths (and the listings of folders
    *  whose entries changed). */
   purge(touched: Set<string>, listings: Set<string>): void {
@@ -414,6 +470,7 @@ export class WatchfilesWatchFileSystem implements WatchFileSystem {
     this.#items = undefined
     this.#plan = undefined
     this.#between = []
+    this.#times.clear()
     const subscriptions = this.#subscriptions
     this.#subscriptions = []
     for (const s of subscriptions) void s.close()
