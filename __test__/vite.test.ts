@@ -22,15 +22,21 @@ describe('Vite dev server', () => {
     expect(fs.existsSync(path.join(peers, 'node_modules/chokidar'))).toBe(false)
 
     const project = tempDir('wfn-vite-')
+    // A module outside the root: Vite adds it to the watcher (`server.watcher.add`) once loaded.
+    const shared = tempDir('wfn-vite-shared-')
+    write(path.join(shared, 'dep.js'), 'export const dep = 1\n')
     write(path.join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
     write(path.join(project, 'index.html'), '<!doctype html><script type="module" src="/src/main.js"></script>\n')
-    write(path.join(project, 'src/main.js'), "export const value = 1\nif (import.meta.hot) import.meta.hot.accept()\n")
+    const mainSource = (value: number): string =>
+      `import { dep } from ${JSON.stringify(path.join(shared, 'dep.js'))}\nexport const value = ${value} + dep\nif (import.meta.hot) import.meta.hot.accept()\n`
+    write(path.join(project, 'src/main.js'), mainSource(1))
     write(path.join(project, 'src/other.js'), 'export const other = 1\n')
     write(
       path.join(project, 'vite.config.js'),
       `import { watchfiles } from 'watchfiles-node/vite'
 export default {
   clearScreen: false,
+  server: { fs: { allow: ['.', ${JSON.stringify(shared)}] } },
   plugins: [
     watchfiles(),
     { name: 'report-ready', configureServer(server) { server.watcher.on('ready', () => console.log('WATCHER READY')) } },
@@ -58,7 +64,11 @@ export default {
     expect(token).toBeTruthy()
     const main = await fetch(`${base}/src/main.js`)
     expect(main.status).toBe(200)
-    expect(await main.text()).toContain('import.meta.hot.accept()')
+    const transformed = await main.text()
+    expect(transformed).toContain('import.meta.hot.accept()')
+    const depUrl = transformed.match(/from "(\/@fs\/[^"]+dep\.js)"/)?.[1]
+    expect(depUrl).toBe(`/@fs${path.join(shared, 'dep.js')}`)
+    expect((await fetch(`${base}${depUrl!}`)).status).toBe(200)
 
     const require = createRequire(path.join(peers, 'package.json'))
     const { WebSocket } = require('ws') as {
@@ -70,17 +80,26 @@ export default {
     try {
       await waitFor(() => messages.some((m) => m.type === 'connected'), 'the HMR connection')
 
-      write(path.join(project, 'src/main.js'), "export const value = 2\nif (import.meta.hot) import.meta.hot.accept()\n")
+      write(path.join(project, 'src/main.js'), mainSource(2))
       await waitFor(() => messages.some((m) => m.type === 'update'), 'the HMR update')
-      const updates = messages.filter((m) => m.type === 'update')
-      expect(updates).toHaveLength(1)
-      expect(updates[0]!.updates).toEqual([
+      const updates = (): HmrMessage[] => messages.filter((m) => m.type === 'update')
+      expect(updates()).toHaveLength(1)
+      expect(updates()[0]!.updates).toEqual([
         expect.objectContaining({ type: 'js-update', path: '/src/main.js', acceptedPath: '/src/main.js' }),
       ])
 
-      // The process watched with inotify through the core only: the root, src and the root's
-      // parent; no fs.watch/fs.watchFile call and no chokidar module was ever loaded.
-      expect(inotifyWatchCount(vite.process.pid!)).toBe(3)
+      // The file outside the root was added to the watcher at run time: its edit updates its
+      // importer, the HMR boundary.
+      write(path.join(shared, 'dep.js'), 'export const dep = 2\n')
+      await waitFor(() => updates().length === 2, 'the HMR update for the file outside the root')
+      expect(updates()[1]!.updates).toEqual([
+        expect.objectContaining({ type: 'js-update', path: '/src/main.js', acceptedPath: '/src/main.js' }),
+      ])
+
+      // The process watched with inotify through the core only: the root, src, the outside file's
+      // folder, and the parent of both (/tmp); no fs.watch/fs.watchFile call and no chokidar
+      // module was ever loaded.
+      expect(inotifyWatchCount(vite.process.pid!)).toBe(4)
       const report = spy.read()
       expect(report.watchCalls).toEqual([])
       expect(report.loads).toEqual([])
