@@ -527,7 +527,13 @@ export class FSWatcher extends EventEmitter<FSWatcherEventMap> {
       const group: Group = { roots: new Set(own), closed: false }
       for (const root of own) root.group = group
       this.#groups.add(group)
-      const started = await this.#subscribe(group, generation)
+      let started: boolean
+      try {
+        started = await this.#subscribe(group, generation)
+      } catch (error) {
+        for (const root of fresh) if (this.#roots.get(root.abs) === root) this.#roots.delete(root.abs)
+        throw error
+      }
       if (!started) {
         // Some vanished meanwhile: start over with what is there now.
         for (const root of fresh) this.#roots.delete(root.abs)
