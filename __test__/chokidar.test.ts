@@ -52,6 +52,14 @@ class Events {
   }
 }
 
+/** A fresh folder whose parent is quiet too: the core also watches a watched folder's parent, and
+ *  the system temp folder can be busy with other processes' files. */
+function quietDir(): string {
+  const dir = path.join(tempDir(), 'w')
+  fs.mkdirSync(dir)
+  return dir
+}
+
 async function started(paths: string | string[], options: ChokidarOptions = {}): Promise<Events> {
   const watcher = watch(paths, options)
   onCleanup(() => watcher.close())
@@ -62,7 +70,7 @@ async function started(paths: string | string[], options: ChokidarOptions = {}):
 
 describe('chokidar drop-in: events', () => {
   it('emits addDir/add for what exists before ready, then changes with paths as given', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'src/a.js'))
     write(path.join(root, 'src/sub/b.css'))
     const watcher = watch(root)
@@ -113,7 +121,7 @@ describe('chokidar drop-in: events', () => {
   })
 
   it('emits children before their folder on unlink, and folders before children on add', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'x/y/z.txt'))
     const events = await started(root, { ignoreInitial: true })
     fs.rmSync(path.join(root, 'x'), { recursive: true })
@@ -126,7 +134,7 @@ describe('chokidar drop-in: events', () => {
   })
 
   it('keeps relative paths relative, and makes them relative to `cwd`', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'pkg/src/a.js'))
     const previous = process.cwd()
     process.chdir(root)
@@ -150,7 +158,7 @@ describe('chokidar drop-in: events', () => {
   })
 
   it('with ignoreInitial emits nothing for what exists', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'a.txt'))
     const events = await started(root, { ignoreInitial: true })
     await events.expectNothing(100)
@@ -159,7 +167,7 @@ describe('chokidar drop-in: events', () => {
   })
 
   it('watches a single file through atomic saves, deletion and re-creation', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const file = path.join(root, 'config.json')
     write(file, '1')
     const events = await started(file)
@@ -176,7 +184,7 @@ describe('chokidar drop-in: events', () => {
   })
 
   it('waits for paths that do not exist yet, folders included', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const later = path.join(root, 'not/yet/there')
     const file = path.join(root, 'missing.txt')
     const events = await started([later, file])
@@ -196,7 +204,7 @@ describe('chokidar drop-in: events', () => {
   })
 
   it('passes fs.Stats with alwaysStat', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'a.txt'), 'abc')
     const events = await started(root, { alwaysStat: true })
     expect(events.stats.every((s) => s instanceof fs.Stats)).toBe(true)
@@ -214,7 +222,7 @@ describe('chokidar drop-in: events', () => {
 
 describe('chokidar drop-in: options', () => {
   it('ignores string paths, globs, RegExps and functions (which get folders with stats too)', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'dist/app.js'))
     write(path.join(root, 'node_modules/pkg/index.js'))
     write(path.join(root, 'src/keep.ts'))
@@ -252,7 +260,7 @@ describe('chokidar drop-in: options', () => {
   })
 
   it('does not enter a folder an ignore function rejects', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'gen/out.js'))
     write(path.join(root, 'app.js'))
     const events = await started(root, { ignored: (p, stats) => Boolean(stats?.isDirectory() && p.endsWith('gen')) })
@@ -266,7 +274,7 @@ describe('chokidar drop-in: options', () => {
   })
 
   it('reports `depth` levels below the watched folder', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'a.txt'))
     write(path.join(root, 'one/b.txt'))
     write(path.join(root, 'one/two/c.txt'))
@@ -292,7 +300,7 @@ describe('chokidar drop-in: options', () => {
   })
 
   it('holds add/change until writing stops with awaitWriteFinish', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const events = await started(root, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 50 } })
     const file = path.join(root, 'upload.bin')
     const fd = fs.openSync(file, 'w')
@@ -309,7 +317,7 @@ describe('chokidar drop-in: options', () => {
   })
 
   it('ignores editor swap and backup files with atomic (the default)', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const events = await started(root, { ignoreInitial: true })
     write(path.join(root, '.main.ts.swp'))
     write(path.join(root, 'main.ts~'))
@@ -318,7 +326,7 @@ describe('chokidar drop-in: options', () => {
   })
 
   it('polls with usePolling', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const events = await started(root, { ignoreInitial: true, usePolling: true, interval: 50 })
     write(path.join(root, 'polled.txt'))
     await events.expect([['add', path.join(root, 'polled.txt')]])
@@ -327,8 +335,8 @@ describe('chokidar drop-in: options', () => {
 
 describe('chokidar drop-in: add, unwatch, close', () => {
   it('adds and removes paths at runtime', async () => {
-    const a = tempDir()
-    const b = tempDir()
+    const a = quietDir()
+    const b = quietDir()
     write(path.join(b, 'existing.txt'))
     const events = await started(a, { ignoreInitial: true })
     events.watcher.add(b)
@@ -355,8 +363,8 @@ describe('chokidar drop-in: add, unwatch, close', () => {
   })
 
   it('emits add events for a path added later unless ignoreInitial', async () => {
-    const a = tempDir()
-    const b = tempDir()
+    const a = quietDir()
+    const b = quietDir()
     write(path.join(b, 'one.txt'))
     const events = await started(a)
     await events.expect([['addDir', a]], 0)
@@ -368,7 +376,7 @@ describe('chokidar drop-in: add, unwatch, close', () => {
   })
 
   it('takes over a nested root when its parent is added, without duplicate events', async () => {
-    const root = tempDir()
+    const root = quietDir()
     write(path.join(root, 'inner/a.txt'))
     write(path.join(root, 'marker.txt'))
     const events = await started(path.join(root, 'inner'), { ignoreInitial: true })
@@ -383,7 +391,7 @@ describe('chokidar drop-in: add, unwatch, close', () => {
   })
 
   it('close() resolves with every OS watch gone, removes listeners, and add() reopens', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const before = inotifyWatchCount()
     const events = await started(root, { ignoreInitial: true })
     expect(inotifyWatchCount()).toBeGreaterThan(before)
@@ -413,7 +421,7 @@ describe('chokidar drop-in: add, unwatch, close', () => {
   })
 
   it('lets the process exit with persistent: false, and holds it by default', async () => {
-    const root = tempDir()
+    const root = quietDir()
     const script = (persistent: boolean): string =>
       `const { watch } = require(${JSON.stringify(path.resolve('dist/chokidar.cjs'))});` +
       `watch(${JSON.stringify(root)}, { persistent: ${persistent} }).on('ready', () => console.log('ready'))`
