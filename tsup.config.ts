@@ -1,9 +1,24 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/bin.ts', listen: 'src/reloader/listen.ts' },
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/bin.ts',
+    listen: 'src/reloader/listen.ts',
+    chokidar: 'src/chokidar.ts',
+    vite: 'src/vite.ts',
+    webpack: 'src/webpack.ts',
+  },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', listen: 'src/reloader/listen.ts' } },
+  dts: {
+    entry: {
+      index: 'src/index.ts',
+      listen: 'src/reloader/listen.ts',
+      chokidar: 'src/chokidar.ts',
+      vite: 'src/vite.ts',
+      webpack: 'src/webpack.ts',
+    },
+  },
   target: 'node20',
   platform: 'node',
   shims: true,

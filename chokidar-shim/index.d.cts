@@ -1,0 +1,2 @@
+export * from '../dist/chokidar.cjs'
+export { default } from '../dist/chokidar.cjs'

@@ -1,0 +1,2 @@
+export * from '../dist/chokidar.js'
+export { default } from '../dist/chokidar.js'
