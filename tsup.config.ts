@@ -24,5 +24,6 @@ export default defineConfig({
   shims: true,
   clean: true,
   sourcemap: false,
-  splitting: false,
+  // Entry points share their modules through chunks instead of each bundling the library.
+  splitting: true,
 })
