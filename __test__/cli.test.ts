@@ -23,10 +23,13 @@ function cli(args: string[], cwd = process.cwd()): Run {
     child.on('exit', (code, signal) => resolve({ code, signal })),
   )
   onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
+    if (child.exitCode !== null || child.signalCode !== null) return
+    // Ctrl+C, as a user stops it: the CLI stops its command's process group. SIGKILL would
+    // orphan that group (no supervisor outlives its own SIGKILL).
+    child.kill('SIGINT')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
   })
   return { child, output: () => output, exited }
 }

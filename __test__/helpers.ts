@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, expect } from 'vitest'
+import { afterAll, afterEach, expect } from 'vitest'
 import type { FileChange } from '../src/index.js'
 
 const created: string[] = []
@@ -162,7 +162,21 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** A unique string to put in the command lines of the processes a test starts. */
+const markers: string[] = []
+
+/** A unique string to put in the command lines of the processes a test starts. Once the file's
+ *  tests are done, no process carrying one may be left. */
 export function marker(): string {
-  return `wfn-marker-${process.pid}-${Math.random().toString(36).slice(2)}`
+  const tag = `wfn-marker-${process.pid}-${Math.random().toString(36).slice(2)}`
+  markers.push(tag)
+  return tag
 }
+
+afterAll(async () => {
+  const leftover = (): number[] => markers.flatMap((tag) => liveProcesses(tag))
+  await waitFor(() => leftover().length === 0, 'processes started by the tests to end', 5000).catch(() => {
+    const pids = leftover()
+    for (const pid of pids) process.kill(pid, 'SIGKILL')
+    throw new Error(`processes left running by the tests: ${pids.join(', ')}`)
+  })
+})

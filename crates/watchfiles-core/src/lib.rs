@@ -46,6 +46,7 @@ mod engine;
 mod error;
 pub mod filter;
 mod gitignore;
+mod lister;
 mod options;
 mod probe;
 mod tree;

@@ -12,11 +12,13 @@ use crate::error::Error;
 use crate::filter::Filter;
 use crate::gitignore::{IgnoreStack, IGNORE_FILES};
 use crate::options::Options;
+use crate::lister::{Entry, ListRules, Lister, Listing, Request};
 use crate::probe::{listed_inode, probe, probe_root, EntryKind, Probe};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// What an event says happened to a path, as far as its backend can tell.
@@ -72,11 +74,12 @@ struct Root {
     sentinel: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    kind: EntryKind,
-    /// Change stamp, kept for polled folders only (0: not known).
-    stamp: u64,
+/// A folder watched and waiting for its listing.
+struct Pending {
+    ino: u64,
+    watched: Watched,
+    role: Role,
+    identity: Option<(u64, u64)>,
 }
 
 #[derive(Debug)]
@@ -122,6 +125,7 @@ pub struct Tree {
     /// later would drop the new one with it.
     dir_by_ino: HashMap<u64, PathBuf>,
     polled_dirs: usize,
+    lister: Lister,
 }
 
 impl Tree {
@@ -130,7 +134,13 @@ impl Tree {
             .into_iter()
             .map(|path| Root { path, state: RootState::Missing, sentinel: None })
             .collect();
+        let lister = Lister::start(ListRules {
+            filter: filter.clone(),
+            gitignore: options.gitignore,
+            follow_symlinks: options.follow_symlinks,
+        });
         Tree {
+            lister,
             filter,
             recursive: options.recursive,
             follow_symlinks: options.follow_symlinks,
@@ -529,8 +539,10 @@ impl Tree {
                 self.forget_entry(&parent, &name, entry, ops, out);
             }
             _ => {
+                // Not a walk: this runs while a walk is under way. Its sentinel reports the
+                // root's return.
                 if let Some(idx) = self.roots.iter().position(|r| r.path == path) {
-                    self.check_root(idx, Hint::Removed, ops, out);
+                    self.deactivate(idx, ops, out);
                 } else {
                     self.remove_subtree(path, ops, out);
                 }
@@ -540,6 +552,7 @@ impl Tree {
 
     /// Watches then lists `start` and every folder below it (watch first, so nothing created
     /// between the two is missed). With `announce`, every entry found is reported as added.
+    /// Watching happens here while the lister thread lists the folders already watched.
     #[allow(clippy::too_many_arguments)]
     fn walk(
         &mut self,
@@ -551,100 +564,138 @@ impl Tree {
         out: &mut Effects,
         stop: &dyn Fn() -> bool,
     ) {
-        let root_path = self.roots[root].path.clone();
-        let mut stack = vec![(start, start_ino)];
-        while let Some((dir, ino)) = stack.pop() {
-            if stop() {
+        let root_path: Arc<Path> = Arc::from(self.roots[root].path.as_path());
+        let mut queue = vec![(start, start_ino)];
+        let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
+        loop {
+            while let Some((dir, ino)) = queue.pop() {
+                if stop() {
+                    return self.abandon(pending, ops);
+                }
+                if let Some(started) = self.start_folder(&dir, ino, &root_path, ops, out) {
+                    let parent_ignores = dir.parent().and_then(|p| self.dirs.get(p)).map(|d| d.ignores.clone());
+                    self.lister.submit(Request {
+                        dir: dir.clone(),
+                        root: root_path.clone(),
+                        parent_ignores: if *root_path == *dir { None } else { parent_ignores },
+                        stamps: started.watched == Watched::Polled,
+                    });
+                    pending.insert(dir, started);
+                }
+                // Take what is already listed, so new folders keep both threads busy.
+                while let Some(listing) = self.lister.next(false) {
+                    self.finish_folder(listing, &mut pending, root, announce, &mut queue, ops, out);
+                }
+            }
+            if pending.is_empty() {
                 return;
             }
-            if self.dirs.contains_key(&dir) {
-                continue;
+            match self.lister.next(true) {
+                Some(listing) => self.finish_folder(listing, &mut pending, root, announce, &mut queue, ops, out),
+                None => return self.abandon(pending, ops),
             }
-            let identity = if self.follow_symlinks {
-                let Some(found) = probe(&dir, true) else { continue };
-                if !self.walked_identities.insert(found.identity) {
-                    continue; // reached again through a symlink: already watched
+        }
+    }
+
+    /// Watches `dir` before it is listed; `None` when it is not to be (or cannot be) walked.
+    fn start_folder(
+        &mut self,
+        dir: &Path,
+        ino: u64,
+        root_path: &Path,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+    ) -> Option<Pending> {
+        if self.dirs.contains_key(dir) {
+            return None;
+        }
+        let identity = if self.follow_symlinks {
+            let found = probe(dir, true)?;
+            if !self.walked_identities.insert(found.identity) {
+                return None; // reached again through a symlink: already watched
+            }
+            Some(found.identity)
+        } else {
+            None
+        };
+        if ino != 0 {
+            if let Some(other) = self.dir_by_ino.get(&ino).filter(|other| **other != dir).cloned() {
+                self.evict_moved(&other, ino, ops, out);
+            }
+        }
+        let role = if dir == root_path { Role::Root } else { Role::Folder };
+        match ops.watch(dir, role) {
+            Ok(watched) => Some(Pending { ino, watched, role, identity }),
+            Err(err) => {
+                self.report(err, dir == root_path, out);
+                if let Some(identity) = identity {
+                    self.walked_identities.remove(&identity);
                 }
-                Some(found.identity)
-            } else {
                 None
-            };
-            if ino != 0 {
-                if let Some(other) = self.dir_by_ino.get(&ino).filter(|other| **other != dir).cloned() {
-                    self.evict_moved(&other, ino, ops, out);
+            }
+        }
+    }
+
+    /// Records a listed folder, reports its entries when announcing, and queues its folders.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_folder(
+        &mut self,
+        listing: Listing,
+        pending: &mut HashMap<PathBuf, Pending>,
+        root: usize,
+        announce: bool,
+        queue: &mut Vec<(PathBuf, u64)>,
+        ops: &mut dyn WatchFolders,
+        out: &mut Effects,
+    ) {
+        let Listing { dir, result } = listing;
+        let Some(started) = pending.remove(&dir) else { return };
+        let listed = match result {
+            Ok(listed) => listed,
+            Err(err) => {
+                ops.unwatch(&dir, started.role);
+                if let Some(identity) = started.identity {
+                    self.walked_identities.remove(&identity);
+                }
+                self.report(Error::from_io(&dir, err), started.role == Role::Root, out);
+                return;
+            }
+        };
+        for (name, entry) in &listed.entries {
+            let is_folder = entry.kind == EntryKind::Dir && self.recursive;
+            if announce || is_folder {
+                let path = dir.join(name);
+                if announce {
+                    out.change(ChangeKind::Added, path.clone());
+                }
+                if is_folder {
+                    queue.push((path, listed.dir_inodes.get(name).copied().unwrap_or(0)));
                 }
             }
-            let role = if dir == root_path { Role::Root } else { Role::Folder };
-            let watched = match ops.watch(&dir, role) {
-                Ok(watched) => watched,
-                Err(err) => {
-                    self.report(err, dir == root_path, out);
-                    if let Some(identity) = identity {
-                        self.walked_identities.remove(&identity);
-                    }
-                    continue;
-                }
-            };
-            let listing = match fs::read_dir(&dir) {
-                Ok(listing) => listing,
-                Err(err) => {
-                    ops.unwatch(&dir, role);
-                    if let Some(identity) = identity {
-                        self.walked_identities.remove(&identity);
-                    }
-                    self.report(Error::from_io(&dir, err), dir == root_path, out);
-                    continue;
-                }
-            };
-            let polled = watched == Watched::Polled;
-            let ignores = self.ignore_stack(&dir);
-            let mut entries = HashMap::new();
-            for item in listing.flatten() {
-                let name = item.file_name();
-                if self.filter.is_ignored_entry(&root_path, &dir, &name) {
-                    continue;
-                }
-                let Ok(file_type) = item.file_type() else { continue };
-                if self.gitignore && ignores.is_ignored(&dir.join(&name), file_type.is_dir()) {
-                    continue;
-                }
-                let mut child_ino = listed_inode(&item);
-                let kind = if file_type.is_dir() {
-                    EntryKind::Dir
-                } else if file_type.is_symlink() {
-                    match self.follow_symlinks.then(|| probe(&dir.join(&name), true)).flatten() {
-                        Some(found) if found.kind == EntryKind::Dir => {
-                            child_ino = found.identity.1;
-                            EntryKind::Dir
-                        }
-                        _ => EntryKind::Symlink,
-                    }
-                } else {
-                    EntryKind::File
-                };
-                let stamp = if polled { probe(&dir.join(&name), false).map_or(0, |p| p.stamp) } else { 0 };
-                if announce || (kind == EntryKind::Dir && self.recursive) {
-                    let path = dir.join(&name);
-                    if announce {
-                        out.change(ChangeKind::Added, path.clone());
-                    }
-                    if kind == EntryKind::Dir && self.recursive {
-                        stack.push((path, child_ino));
-                    }
-                }
-                entries.insert(name, Entry { kind, stamp });
-            }
-            let stamp = if polled { probe(&dir, true).map_or(0, |p| p.stamp) } else { 0 };
-            if polled {
-                self.polled_dirs += 1;
-            }
-            if ino != 0 {
-                self.dir_by_ino.insert(ino, dir.clone());
-            }
-            self.dirs.insert(
-                dir,
-                Dir { root, ino, watched, stamp, listed_at: SystemTime::now(), identity, ignores, entries },
-            );
+        }
+        if started.watched == Watched::Polled {
+            self.polled_dirs += 1;
+        }
+        if started.ino != 0 {
+            self.dir_by_ino.insert(started.ino, dir.clone());
+        }
+        let node = Dir {
+            root,
+            ino: started.ino,
+            watched: started.watched,
+            stamp: listed.stamp,
+            listed_at: listed.listed_at,
+            identity: started.identity,
+            ignores: listed.ignores,
+            entries: listed.entries,
+        };
+        self.dirs.insert(dir, node);
+    }
+
+    /// Gives up folders watched but not yet listed (the watcher is closing).
+    fn abandon(&mut self, pending: HashMap<PathBuf, Pending>, ops: &mut dyn WatchFolders) {
+        for (dir, started) in pending {
+            ops.unwatch(&dir, started.role);
         }
     }
 
