@@ -8,8 +8,7 @@
 use crate::error::{Error, Result};
 use crate::options::WatchLimitPolicy;
 use notify::{RecursiveMode, Watcher as _};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The mechanism that delivers changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +61,8 @@ pub enum Watched {
     Covered,
 }
 
-/// Something the tree can ask to watch folders; the real one is [`Backend`], tests use fakes.
+/// Something the tree can ask to watch folders. One watch per path: the tree, which knows who
+/// needs a path (a folder it walked, a root's sentinel), releases it only when none does.
 pub trait WatchFolders {
     fn watch(&mut self, path: &Path, role: Role) -> Result<Watched>;
     fn unwatch(&mut self, path: &Path, role: Role);
@@ -74,9 +74,6 @@ pub type EventHandler = Box<dyn FnMut(notify::Result<notify::Event>) + Send + 's
 pub struct Backend {
     native: Option<Box<dyn notify::Watcher + Send>>,
     kind: BackendKind,
-    /// Watches per path, so folders shared by several roots (or a root's parent that is also a
-    /// folder of another root) are released only by their last holder.
-    holders: HashMap<PathBuf, usize>,
     policy: WatchLimitPolicy,
     /// Set when the OS watch limit first pushed a folder to polling; taken by the engine.
     limit_warning: Option<Error>,
@@ -94,7 +91,6 @@ impl Backend {
         let mut backend = Backend {
             native: None,
             kind: BackendKind::Polling,
-            holders: HashMap::new(),
             policy,
             limit_warning: None,
             limit_warned: false,
@@ -148,13 +144,9 @@ impl WatchFolders for Backend {
             (false, Role::Root) => RecursiveMode::Recursive,
             (false, _) => return Ok(Watched::Covered),
         };
-        // Asked even when already held: notify drops a watch by itself when its folder is
-        // deleted or moved, and re-adding one that exists is harmless.
+        // Re-adding a watch that exists is harmless (the tree re-watches folders notify dropped).
         match native.watch(path, mode) {
-            Ok(()) => {
-                *self.holders.entry(path.to_path_buf()).or_default() += 1;
-                Ok(Watched::Native)
-            }
+            Ok(()) => Ok(Watched::Native),
             Err(err) => match Error::from_notify(path, err) {
                 Error::WatchLimit { path } if self.policy == WatchLimitPolicy::Poll => {
                     if !self.limit_warned {
@@ -168,15 +160,13 @@ impl WatchFolders for Backend {
         }
     }
 
-    fn unwatch(&mut self, path: &Path, _role: Role) {
-        let Some(count) = self.holders.get_mut(path) else { return };
-        *count -= 1;
-        if *count == 0 {
-            self.holders.remove(path);
-            if let Some(native) = self.native.as_mut() {
-                // Not found means notify already dropped it (the folder went away).
-                let _ = native.unwatch(path);
-            }
+    fn unwatch(&mut self, path: &Path, role: Role) {
+        if !self.per_folder() && role != Role::Root {
+            return; // covered by its root's recursive watch
+        }
+        if let Some(native) = self.native.as_mut() {
+            // Not found means notify already dropped it (the folder went away).
+            let _ = native.unwatch(path);
         }
     }
 }

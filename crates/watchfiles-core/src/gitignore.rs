@@ -14,7 +14,9 @@ pub const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
 /// The ignore files that apply in one folder, outermost first.
 #[derive(Debug, Clone, Default)]
 pub struct IgnoreStack {
-    matchers: Arc<Vec<Arc<Gitignore>>>,
+    /// `None` rather than an empty list: most folders have no ignore file of their own, and
+    /// every folder carries a stack.
+    matchers: Option<Arc<Vec<Arc<Gitignore>>>>,
     /// Whether the folder is inside a git repository (`.gitignore` counts only there; `.ignore`
     /// counts everywhere, as in ripgrep).
     in_repo: bool,
@@ -24,7 +26,7 @@ impl IgnoreStack {
     /// The stack for `root`'s parent folder: what applies above a watched root.
     pub fn above(root: &Path) -> IgnoreStack {
         let repo = root.ancestors().find(|dir| dir.join(".git").exists()).map(Path::to_path_buf);
-        let mut stack = IgnoreStack { matchers: Arc::new(Vec::new()), in_repo: repo.is_some() };
+        let mut stack = IgnoreStack { matchers: None, in_repo: repo.is_some() };
         let Some(repo) = repo else { return stack };
         let mut matchers = Vec::new();
         if let Some(global) = gitconfig_excludes_path().and_then(|path| load(&repo, &[path])) {
@@ -33,7 +35,7 @@ impl IgnoreStack {
         if let Some(exclude) = load(&repo, &[repo.join(".git/info/exclude")]) {
             matchers.push(exclude);
         }
-        stack.matchers = Arc::new(matchers);
+        stack.matchers = (!matchers.is_empty()).then(|| Arc::new(matchers));
         // The folders from the repository root down to the watched root's parent.
         let mut chain: Vec<&Path> = root.ancestors().skip(1).take_while(|dir| dir.starts_with(&repo)).collect();
         chain.reverse();
@@ -54,10 +56,9 @@ impl IgnoreStack {
         match load(dir, &files) {
             None => IgnoreStack { matchers: self.matchers.clone(), in_repo },
             Some(own) => {
-                let mut matchers = Vec::with_capacity(self.matchers.len() + 1);
-                matchers.extend(self.matchers.iter().cloned());
+                let mut matchers: Vec<_> = self.matchers.iter().flat_map(|m| m.iter().cloned()).collect();
                 matchers.push(own);
-                IgnoreStack { matchers: Arc::new(matchers), in_repo }
+                IgnoreStack { matchers: Some(Arc::new(matchers)), in_repo }
             }
         }
     }
@@ -65,7 +66,7 @@ impl IgnoreStack {
     /// Whether `path` (a folder when `is_dir`) is ignored: the nearest file with a matching
     /// pattern decides, a `!pattern` keeping it.
     pub fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
-        for matcher in self.matchers.iter().rev() {
+        for matcher in self.matchers.iter().flat_map(|m| m.iter()).rev() {
             match matcher.matched(path, is_dir) {
                 Match::Ignore(_) => return true,
                 Match::Whitelist(_) => return false,

@@ -43,6 +43,7 @@ pub mod batch;
 mod change;
 pub mod coalesce;
 mod engine;
+mod entries;
 mod error;
 pub mod filter;
 mod gitignore;

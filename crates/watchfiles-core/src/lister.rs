@@ -5,6 +5,7 @@
 //! therefore watches on the engine's thread while this thread lists (and filters, and stats for
 //! polling) the folders already watched: the two overlap.
 
+use crate::entries::Entries;
 use crate::filter::Filter;
 use crate::gitignore::IgnoreStack;
 use crate::probe::{listed_inode, probe, EntryKind};
@@ -49,7 +50,7 @@ pub struct Request {
 #[derive(Debug)]
 pub struct Listed {
     pub ignores: IgnoreStack,
-    pub entries: HashMap<OsString, Entry>,
+    pub entries: Entries,
     /// Inode of each entry that is a folder (from the listing itself, or through a followed
     /// symlink).
     pub dir_inodes: HashMap<OsString, u64>,
@@ -86,7 +87,7 @@ fn list_dir(
     } else {
         IgnoreStack::default()
     };
-    let mut entries = HashMap::new();
+    let mut entries = Entries::new();
     let mut dir_inodes = HashMap::new();
     for item in reader.flatten() {
         let name = item.file_name();
@@ -115,8 +116,9 @@ fn list_dir(
         if kind == EntryKind::Dir {
             dir_inodes.insert(name.clone(), ino);
         }
-        entries.insert(name, Entry { kind, stamp });
+        entries.insert(&name, Entry { kind, stamp });
     }
+    entries.shrink_to_fit();
     let stamp = if stamps { probe(dir, true).map_or(0, |p| p.stamp) } else { 0 };
     Ok(Listed { ignores, entries, dir_inodes, stamp, listed_at })
 }

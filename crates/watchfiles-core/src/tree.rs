@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::filter::Filter;
 use crate::gitignore::{IgnoreStack, IGNORE_FILES};
 use crate::options::Options;
+use crate::entries::Entries;
 use crate::lister::{Entry, ListRules, Lister, Listing, Request};
 use crate::probe::{listed_inode, probe, probe_root, EntryKind, Probe};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -84,17 +85,23 @@ struct Pending {
 
 #[derive(Debug)]
 struct Dir {
-    root: usize,
-    ino: u64,
-    watched: Watched,
-    /// The folder's own stamp when its entries were listed (polled folders only).
-    stamp: u64,
-    listed_at: SystemTime,
-    /// Device and inode, recorded only when following symlinks (loop detection).
-    identity: Option<(u64, u64)>,
+    entries: Entries,
     /// The ignore files that apply to its entries (empty unless `gitignore` is on).
     ignores: IgnoreStack,
-    entries: HashMap<OsString, Entry>,
+    ino: u64,
+    /// When and at which stamp of its own it was last listed (polled folders only).
+    relisted: Option<Box<Relisted>>,
+    /// Device and inode, recorded only when following symlinks (loop detection).
+    identity: Option<Box<(u64, u64)>>,
+    root: u32,
+    watched: Watched,
+}
+
+/// A polled folder's last listing.
+#[derive(Debug)]
+struct Relisted {
+    stamp: u64,
+    at: SystemTime,
 }
 
 /// How `resync` decides that a file which is still there was modified.
@@ -119,11 +126,13 @@ pub struct Tree {
     roots: Vec<Root>,
     dirs: BTreeMap<PathBuf, Dir>,
     walked_identities: HashSet<(u64, u64)>,
-    /// Which walked folder holds each inode. inotify keeps one watch per inode, so a folder seen
-    /// at a new path while still recorded at an old one (renamed faster than events arrive) must
-    /// be forgotten at the old path before it is watched at the new one: dropping the old watch
-    /// later would drop the new one with it.
-    dir_by_ino: HashMap<u64, PathBuf>,
+    /// How many walked folders have each inode (one, but for reused numbers across mounts).
+    /// inotify keeps one watch per inode, so a folder seen at a new path while still recorded at
+    /// an old one (renamed faster than events arrive) must be forgotten at the old path before
+    /// it is watched at the new one: dropping the old watch later would drop the new one with
+    /// it. Counts, not paths: the rare collision is resolved by a search, and paths cost memory
+    /// in every folder.
+    dir_inos: HashMap<u64, u32>,
     polled_dirs: usize,
     lister: Lister,
 }
@@ -149,7 +158,7 @@ impl Tree {
             roots,
             dirs: BTreeMap::new(),
             walked_identities: HashSet::new(),
-            dir_by_ino: HashMap::new(),
+            dir_inos: HashMap::new(),
             polled_dirs: 0,
         }
     }
@@ -225,7 +234,7 @@ impl Tree {
                 continue; // forgotten meanwhile, with a folder above it
             }
             let role = if self.is_root(&dir) { Role::Root } else { Role::Folder };
-            ops.unwatch(&dir, role);
+            self.release_watch(&dir, role, ops);
             let watched = match ops.watch(&dir, role) {
                 Ok(watched) => watched,
                 Err(err) => {
@@ -309,11 +318,11 @@ impl Tree {
         out: &mut Effects,
     ) {
         let Some(dir) = self.dirs.get(parent) else { return };
-        let root = dir.root;
+        let root = dir.root as usize;
         if self.filter.is_ignored_entry(&self.roots[root].path, parent, name) {
             return;
         }
-        let known = dir.entries.get(name).copied();
+        let known = dir.entries.get(name);
         let path = parent.join(name);
         match (hint, known) {
             // A write of a known entry: the event says it all. (Every other event is checked on
@@ -368,12 +377,12 @@ impl Tree {
             let stack = self.ignore_stack(&folder);
             let Some(node) = self.dirs.get_mut(&folder) else { continue };
             node.ignores = stack.clone();
-            let root = node.root;
+            let root = node.root as usize;
             let now_ignored: Vec<(OsString, Entry)> = node
                 .entries
                 .iter()
                 .filter(|(name, entry)| stack.is_ignored(&folder.join(name), entry.kind == EntryKind::Dir))
-                .map(|(name, entry)| (name.clone(), *entry))
+                .map(|(name, entry)| (name.to_os_string(), entry))
                 .collect();
             for (name, entry) in now_ignored {
                 self.forget_entry(&folder, &name, entry, ops, &mut silent);
@@ -393,7 +402,7 @@ impl Tree {
                 }
                 let kind = if file_type.is_dir() { EntryKind::Dir } else { EntryKind::File };
                 if let Some(node) = self.dirs.get_mut(&folder) {
-                    node.entries.insert(name, Entry { kind, stamp: 0 });
+                    node.entries.insert(&name, Entry { kind, stamp: 0 });
                 }
                 if kind == EntryKind::Dir && self.recursive {
                     self.walk(path, root, listed_inode(&item), false, ops, &mut silent, &|| false);
@@ -414,8 +423,8 @@ impl Tree {
     ) {
         let Some(dir) = self.dirs.get_mut(parent) else { return };
         let stamp = if dir.watched == Watched::Polled { found.map_or(0, |p| p.stamp) } else { 0 };
-        dir.entries.insert(name.to_os_string(), Entry { kind, stamp });
-        let root = dir.root;
+        dir.entries.insert(name, Entry { kind, stamp });
+        let root = dir.root as usize;
         let path = parent.join(name);
         out.change(ChangeKind::Added, path.clone());
         if kind == EntryKind::Dir && self.recursive {
@@ -461,7 +470,7 @@ impl Tree {
         if let Some(dir) = self.dirs.get_mut(parent) {
             let polled = dir.watched == Watched::Polled;
             let stamp = if polled { found.stamp } else { 0 };
-            dir.entries.insert(name.to_os_string(), Entry { kind: found.kind, stamp });
+            dir.entries.insert(name, Entry { kind: found.kind, stamp });
         }
         if replaced {
             // Delete-then-create of the same name: the old contents go, the new ones come, and
@@ -471,7 +480,7 @@ impl Tree {
             }
             out.change(ChangeKind::Modified, path.clone());
             if found.kind == EntryKind::Dir && self.recursive {
-                let root = self.dirs.get(parent).map_or(0, |dir| dir.root);
+                let root = self.dirs.get(parent).map_or(0, |dir| dir.root as usize);
                 self.walk(path, root, found.identity.1, true, ops, out, &|| false);
             }
             return;
@@ -482,7 +491,7 @@ impl Tree {
             if !matches!(hint, Hint::Created(_)) {
                 out.change(ChangeKind::Modified, path.clone());
             }
-            let root = self.dirs.get(parent).map_or(0, |dir| dir.root);
+            let root = self.dirs.get(parent).map_or(0, |dir| dir.root as usize);
             self.walk(path, root, found.identity.1, true, ops, out, &|| false);
             return;
         }
@@ -503,7 +512,7 @@ impl Tree {
         let below = self.folders_at_or_below(path);
         for key in below {
             let Some(dir) = self.dirs.remove(&key) else { continue };
-            for name in dir.entries.keys() {
+            for (name, _) in dir.entries.iter() {
                 out.change(ChangeKind::Deleted, key.join(name));
             }
             self.release(&key, &dir, ops);
@@ -514,14 +523,27 @@ impl Tree {
         if dir.watched == Watched::Polled {
             self.polled_dirs -= 1;
         }
-        if let Some(identity) = dir.identity {
-            self.walked_identities.remove(&identity);
+        if let Some(identity) = &dir.identity {
+            self.walked_identities.remove(identity);
         }
-        if self.dir_by_ino.get(&dir.ino).is_some_and(|p| p == path) {
-            self.dir_by_ino.remove(&dir.ino);
+        if let Some(count) = self.dir_inos.get_mut(&dir.ino) {
+            *count -= 1;
+            if *count == 0 {
+                self.dir_inos.remove(&dir.ino);
+            }
         }
         let role = if self.is_root(path) { Role::Root } else { Role::Folder };
-        ops.unwatch(path, role);
+        self.release_watch(path, role, ops);
+    }
+
+    /// Drops the OS watch of `path` unless something else still needs it: a walked folder that
+    /// is also a root's sentinel (the parent of another root), or a sentinel of several roots.
+    fn release_watch(&self, path: &Path, role: Role, ops: &mut dyn WatchFolders) {
+        let sentinel = self.roots.iter().any(|root| root.sentinel.as_deref() == Some(path));
+        let walked = role == Role::Sentinel && self.dirs.contains_key(path);
+        if !sentinel && !walked {
+            ops.unwatch(path, role);
+        }
     }
 
     /// Forgets `path`, a walked folder whose inode has turned up elsewhere, unless it is still
@@ -531,7 +553,7 @@ impl Tree {
             return;
         }
         let entry = path.parent().zip(path.file_name()).and_then(|(parent, name)| {
-            self.dirs.get(parent).and_then(|dir| dir.entries.get(name).copied()).map(|e| (parent, name, e))
+            self.dirs.get(parent).and_then(|dir| dir.entries.get(name)).map(|e| (parent, name, e))
         });
         match entry {
             Some((parent, name, entry)) if !self.is_root(path) => {
@@ -619,8 +641,16 @@ impl Tree {
             None
         };
         if ino != 0 {
-            if let Some(other) = self.dir_by_ino.get(&ino).filter(|other| **other != dir).cloned() {
-                self.evict_moved(&other, ino, ops, out);
+            if self.dir_inos.contains_key(&ino) {
+                let others: Vec<PathBuf> = self
+                    .dirs
+                    .iter()
+                    .filter(|(path, node)| node.ino == ino && path.as_path() != dir)
+                    .map(|(path, _)| path.clone())
+                    .collect();
+                for other in others {
+                    self.evict_moved(&other, ino, ops, out);
+                }
             }
         }
         let role = if dir == root_path { Role::Root } else { Role::Folder };
@@ -653,7 +683,7 @@ impl Tree {
         let listed = match result {
             Ok(listed) => listed,
             Err(err) => {
-                ops.unwatch(&dir, started.role);
+                self.release_watch(&dir, started.role, ops);
                 if let Some(identity) = started.identity {
                     self.walked_identities.remove(&identity);
                 }
@@ -661,7 +691,7 @@ impl Tree {
                 return;
             }
         };
-        for (name, entry) in &listed.entries {
+        for (name, entry) in listed.entries.iter() {
             let is_folder = entry.kind == EntryKind::Dir && self.recursive;
             if announce || is_folder {
                 let path = dir.join(name);
@@ -677,17 +707,18 @@ impl Tree {
             self.polled_dirs += 1;
         }
         if started.ino != 0 {
-            self.dir_by_ino.insert(started.ino, dir.clone());
+            *self.dir_inos.entry(started.ino).or_default() += 1;
         }
+        let relisted = (started.watched == Watched::Polled)
+            .then(|| Box::new(Relisted { stamp: listed.stamp, at: listed.listed_at }));
         let node = Dir {
-            root,
-            ino: started.ino,
-            watched: started.watched,
-            stamp: listed.stamp,
-            listed_at: listed.listed_at,
-            identity: started.identity,
-            ignores: listed.ignores,
             entries: listed.entries,
+            ignores: listed.ignores,
+            ino: started.ino,
+            relisted,
+            identity: started.identity.map(Box::new),
+            root: root as u32,
+            watched: started.watched,
         };
         self.dirs.insert(dir, node);
     }
@@ -695,7 +726,7 @@ impl Tree {
     /// Gives up folders watched but not yet listed (the watcher is closing).
     fn abandon(&mut self, pending: HashMap<PathBuf, Pending>, ops: &mut dyn WatchFolders) {
         for (dir, started) in pending {
-            ops.unwatch(&dir, started.role);
+            self.release_watch(&dir, started.role, ops);
         }
     }
 
@@ -721,12 +752,15 @@ impl Tree {
     fn resync(&mut self, dir: &Path, since: Since, full: bool, ops: &mut dyn WatchFolders, out: &mut Effects) {
         let Some(node) = self.dirs.get(dir) else { return };
         let Some(now) = probe(dir, true) else { return }; // its parent or root check reports it
-        let racy = node.listed_at + RACY_LISTING > SystemTime::now();
-        if full || racy || now.stamp != node.stamp {
+        let stale = match &node.relisted {
+            Some(last) => last.at + RACY_LISTING > SystemTime::now() || now.stamp != last.stamp,
+            None => true,
+        };
+        if full || stale {
             let listed_at = SystemTime::now();
             if let Ok(listing) = fs::read_dir(dir) {
                 let names: HashSet<OsString> = listing.flatten().map(|item| item.file_name()).collect();
-                let known: Vec<OsString> = node.entries.keys().cloned().collect();
+                let known: Vec<OsString> = node.entries.iter().map(|(name, _)| name.to_os_string()).collect();
                 for name in &known {
                     if !names.contains(name) {
                         self.reconcile(dir, name, Hint::Unknown, ops, out);
@@ -740,8 +774,9 @@ impl Tree {
                 }
             }
             if let Some(node) = self.dirs.get_mut(dir) {
-                node.stamp = now.stamp;
-                node.listed_at = listed_at;
+                if node.watched == Watched::Polled {
+                    node.relisted = Some(Box::new(Relisted { stamp: now.stamp, at: listed_at }));
+                }
             }
         }
         let Some(node) = self.dirs.get(dir) else { return };
@@ -749,7 +784,7 @@ impl Tree {
             .entries
             .iter()
             .filter(|(_, entry)| entry.kind != EntryKind::Dir)
-            .map(|(name, entry)| (name.clone(), *entry))
+            .map(|(name, entry)| (name.to_os_string(), entry))
             .collect();
         let mut path = dir.to_path_buf();
         for (name, entry) in files {
@@ -770,9 +805,7 @@ impl Tree {
             };
             if let Some(node) = self.dirs.get_mut(dir) {
                 if node.watched == Watched::Polled {
-                    if let Some(kept) = node.entries.get_mut(&name) {
-                        kept.stamp = found.stamp;
-                    }
+                    node.entries.insert(&name, Entry { kind: found.kind, stamp: found.stamp });
                 }
             }
             if modified {
@@ -863,10 +896,7 @@ impl Tree {
             }
             let placed = match &wanted {
                 Some(dir) => match ops.watch(dir, Role::Sentinel) {
-                    Ok(Watched::Polled) => {
-                        ops.unwatch(dir, Role::Sentinel);
-                        None
-                    }
+                    Ok(Watched::Polled) => None,
                     Ok(_) => Some(dir.clone()),
                     Err(Error::NotFound { .. }) => continue, // vanished meanwhile: look again
                     Err(err) => {
@@ -877,7 +907,7 @@ impl Tree {
                 None => None,
             };
             if let Some(old) = self.roots[idx].sentinel.take() {
-                ops.unwatch(&old, Role::Sentinel);
+                self.release_watch(&old, Role::Sentinel, ops);
             }
             self.roots[idx].sentinel = placed.clone();
             if placed.is_none() {
