@@ -46,6 +46,7 @@ mod engine;
 mod entries;
 mod error;
 pub mod filter;
+mod folders;
 mod gitignore;
 mod lister;
 mod options;

@@ -8,11 +8,10 @@
 use crate::entries::Entries;
 use crate::filter::Filter;
 use crate::gitignore::IgnoreStack;
-use crate::probe::{listed_inode, probe, EntryKind};
+use crate::probe::{probe, read_entries, EntryKind, Listed as ListedKind};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,7 +80,6 @@ fn list_dir(
     stamps: bool,
 ) -> io::Result<Listed> {
     let listed_at = SystemTime::now();
-    let reader = fs::read_dir(dir)?;
     let ignores = if rules.gitignore {
         parent_ignores.unwrap_or_else(|| IgnoreStack::above(dir)).child(dir)
     } else {
@@ -89,35 +87,30 @@ fn list_dir(
     };
     let mut entries = Entries::new();
     let mut dir_inodes = HashMap::new();
-    for item in reader.flatten() {
-        let name = item.file_name();
-        if rules.filter.is_ignored_entry(root, dir, &name) {
-            continue;
+    read_entries(dir, |name, listed, mut ino| {
+        if rules.filter.is_ignored_entry(root, dir, name) {
+            return;
         }
-        let Ok(file_type) = item.file_type() else { continue };
-        if rules.gitignore && ignores.is_ignored(&dir.join(&name), file_type.is_dir()) {
-            continue;
+        if rules.gitignore && ignores.is_ignored(&dir.join(name), listed == ListedKind::Dir) {
+            return;
         }
-        let mut ino = listed_inode(&item);
-        let kind = if file_type.is_dir() {
-            EntryKind::Dir
-        } else if file_type.is_symlink() {
-            match rules.follow_symlinks.then(|| probe(&dir.join(&name), true)).flatten() {
+        let kind = match listed {
+            ListedKind::Dir => EntryKind::Dir,
+            ListedKind::File => EntryKind::File,
+            ListedKind::Symlink => match rules.follow_symlinks.then(|| probe(&dir.join(name), true)).flatten() {
                 Some(found) if found.kind == EntryKind::Dir => {
                     ino = found.identity.1;
                     EntryKind::Dir
                 }
                 _ => EntryKind::Symlink,
-            }
-        } else {
-            EntryKind::File
+            },
         };
-        let stamp = if stamps { probe(&dir.join(&name), false).map_or(0, |p| p.stamp) } else { 0 };
+        let stamp = if stamps { probe(&dir.join(name), false).map_or(0, |p| p.stamp) } else { 0 };
         if kind == EntryKind::Dir {
-            dir_inodes.insert(name.clone(), ino);
+            dir_inodes.insert(name.to_os_string(), ino);
         }
-        entries.insert(&name, Entry { kind, stamp });
-    }
+        entries.insert(name, Entry { kind, stamp });
+    })?;
     entries.shrink_to_fit();
     let stamp = if stamps { probe(dir, true).map_or(0, |p| p.stamp) } else { 0 };
     Ok(Listed { ignores, entries, dir_inodes, stamp, listed_at })

@@ -109,3 +109,85 @@ pub fn listed_inode(entry: &fs::DirEntry) -> u64 {
 pub fn listed_inode(_entry: &fs::DirEntry) -> u64 {
     0
 }
+
+/// What a directory listing says an entry is (without a `stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    Dir,
+    File,
+    Symlink,
+}
+
+/// Calls `each(name, kind, inode)` for every entry of `dir` but `.` and `..`. On Unix this
+/// reads the directory with `readdir` directly: the standard library allocates a name per entry,
+/// which at 100,000 entries is a measurable part of a start-up.
+#[cfg(unix)]
+pub fn read_entries(dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u64)) -> std::io::Result<()> {
+    use std::ffi::{CStr, CString, OsStr};
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let c_dir = CString::new(dir.as_os_str().to_os_string().into_vec())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c_dir` is a valid NUL-terminated path; the stream is closed below on every path.
+    let stream = unsafe { libc::opendir(c_dir.as_ptr()) };
+    if stream.is_null() {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut child = dir.to_path_buf();
+    loop {
+        // SAFETY: `stream` is open; the entry stays valid until the next readdir on it.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: d_name is NUL-terminated within the entry.
+        let (name, d_type, ino) = unsafe {
+            let entry = &*entry;
+            #[cfg(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd"))]
+            let ino = entry.d_fileno as u64;
+            #[cfg(not(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd")))]
+            let ino = entry.d_ino as u64;
+            (CStr::from_ptr(entry.d_name.as_ptr()).to_bytes(), entry.d_type, ino)
+        };
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let name = OsStr::from_bytes(name);
+        let kind = match d_type {
+            libc::DT_DIR => Listed::Dir,
+            libc::DT_LNK => Listed::Symlink,
+            libc::DT_UNKNOWN => {
+                // Some filesystems do not fill in d_type: ask with a stat.
+                child.push(name);
+                let found = fs::symlink_metadata(&child);
+                child.pop();
+                match found {
+                    Ok(meta) if meta.is_dir() => Listed::Dir,
+                    Ok(meta) if meta.file_type().is_symlink() => Listed::Symlink,
+                    Ok(_) => Listed::File,
+                    Err(_) => continue, // gone meanwhile
+                }
+            }
+            _ => Listed::File,
+        };
+        each(name, kind, ino);
+    }
+    // SAFETY: opened above, closed once.
+    unsafe { libc::closedir(stream) };
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn read_entries(dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u64)) -> std::io::Result<()> {
+    for item in fs::read_dir(dir)?.flatten() {
+        let Ok(file_type) = item.file_type() else { continue };
+        let kind = if file_type.is_dir() {
+            Listed::Dir
+        } else if file_type.is_symlink() {
+            Listed::Symlink
+        } else {
+            Listed::File
+        };
+        each(&item.file_name(), kind, 0);
+    }
+    Ok(())
+}

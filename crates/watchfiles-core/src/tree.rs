@@ -15,7 +15,8 @@ use crate::options::Options;
 use crate::entries::Entries;
 use crate::lister::{Entry, ListRules, Lister, Listing, Request};
 use crate::probe::{listed_inode, probe, probe_root, EntryKind, Probe};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::folders::FolderMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -124,7 +125,7 @@ pub struct Tree {
     ignore_permission_denied: bool,
     gitignore: bool,
     roots: Vec<Root>,
-    dirs: BTreeMap<PathBuf, Dir>,
+    dirs: FolderMap<Dir>,
     walked_identities: HashSet<(u64, u64)>,
     /// How many walked folders have each inode (one, but for reused numbers across mounts).
     /// inotify keeps one watch per inode, so a folder seen at a new path while still recorded at
@@ -156,7 +157,7 @@ impl Tree {
             ignore_permission_denied: options.ignore_permission_denied,
             gitignore: options.gitignore,
             roots,
-            dirs: BTreeMap::new(),
+            dirs: FolderMap::default(),
             walked_identities: HashSet::new(),
             dir_inos: HashMap::new(),
             polled_dirs: 0,
@@ -266,7 +267,7 @@ impl Tree {
             .dirs
             .iter()
             .filter(|(_, dir)| dir.watched == Watched::Polled)
-            .map(|(path, _)| path.clone())
+            .map(|(path, _)| path.to_path_buf())
             .collect();
         for dir in polled {
             self.resync(&dir, Since::Stamp, false, ops, out);
@@ -279,7 +280,7 @@ impl Tree {
         for idx in 0..self.roots.len() {
             self.check_root(idx, Hint::Unknown, ops, out);
         }
-        let dirs: Vec<PathBuf> = self.dirs.keys().cloned().collect();
+        let dirs: Vec<PathBuf> = self.dirs.keys().map(Path::to_path_buf).collect();
         for dir in dirs {
             self.resync(&dir, Since::Time(since), true, ops, out);
         }
@@ -294,14 +295,9 @@ impl Tree {
             .map(|root| root.path.as_path())
     }
 
-    /// The walked folders at or below `path`, each before those below it (paths order by
-    /// component, so a subtree is one contiguous range of the map).
+    /// The walked folders at or below `path`, each before those below it.
     fn folders_at_or_below(&self, path: &Path) -> Vec<PathBuf> {
-        self.dirs
-            .range(path.to_path_buf()..)
-            .take_while(|(key, _)| key.starts_with(path))
-            .map(|(key, _)| key.clone())
-            .collect()
+        self.dirs.at_or_below(path)
     }
 
     fn is_root(&self, path: &Path) -> bool {
@@ -588,7 +584,8 @@ impl Tree {
     ) {
         let root_path: Arc<Path> = Arc::from(self.roots[root].path.as_path());
         let mut queue = vec![(start, start_ino)];
-        let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
+        // The lister answers in the order it is asked: what is pending is a queue.
+        let mut pending: VecDeque<(PathBuf, Pending)> = VecDeque::new();
         loop {
             while let Some((dir, ino)) = queue.pop() {
                 if stop() {
@@ -602,7 +599,7 @@ impl Tree {
                         parent_ignores: if *root_path == *dir { None } else { parent_ignores },
                         stamps: started.watched == Watched::Polled,
                     });
-                    pending.insert(dir, started);
+                    pending.push_back((dir, started));
                 }
                 // Take what is already listed, so new folders keep both threads busy.
                 while let Some(listing) = self.lister.next(false) {
@@ -645,8 +642,8 @@ impl Tree {
                 let others: Vec<PathBuf> = self
                     .dirs
                     .iter()
-                    .filter(|(path, node)| node.ino == ino && path.as_path() != dir)
-                    .map(|(path, _)| path.clone())
+                    .filter(|(path, node)| node.ino == ino && *path != dir)
+                    .map(|(path, _)| path.to_path_buf())
                     .collect();
                 for other in others {
                     self.evict_moved(&other, ino, ops, out);
@@ -671,7 +668,7 @@ impl Tree {
     fn finish_folder(
         &mut self,
         listing: Listing,
-        pending: &mut HashMap<PathBuf, Pending>,
+        pending: &mut VecDeque<(PathBuf, Pending)>,
         root: usize,
         announce: bool,
         queue: &mut Vec<(PathBuf, u64)>,
@@ -679,7 +676,8 @@ impl Tree {
         out: &mut Effects,
     ) {
         let Listing { dir, result } = listing;
-        let Some(started) = pending.remove(&dir) else { return };
+        let Some(at) = pending.iter().position(|(waiting, _)| *waiting == dir) else { return };
+        let Some((_, started)) = pending.remove(at) else { return };
         let listed = match result {
             Ok(listed) => listed,
             Err(err) => {
@@ -724,7 +722,7 @@ impl Tree {
     }
 
     /// Gives up folders watched but not yet listed (the watcher is closing).
-    fn abandon(&mut self, pending: HashMap<PathBuf, Pending>, ops: &mut dyn WatchFolders) {
+    fn abandon(&mut self, pending: VecDeque<(PathBuf, Pending)>, ops: &mut dyn WatchFolders) {
         for (dir, started) in pending {
             self.release_watch(&dir, started.role, ops);
         }
