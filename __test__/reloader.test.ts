@@ -11,6 +11,7 @@ import {
   ThreadWorker,
   splitCommand,
   type ReadyEvent,
+  type RestartEvent,
   type StartEvent,
   type FileChange,
 } from '../src/index.js'
@@ -25,13 +26,15 @@ async function running(workers: Array<ProcessWorker | NodeWorker | ThreadWorker 
   const starts: StartEvent[] = []
   const readies: ReadyEvent[] = []
   const errors: Error[] = []
+  const restarts: RestartEvent[] = []
+  reloader.on('restart', (e) => restarts.push(e))
   reloader.on('start', (e) => starts.push(e))
   reloader.on('ready', (e) => readies.push(e))
   reloader.on('error', (e) => errors.push(e))
   for (const worker of workers) reloader.add(worker)
   onCleanup(() => reloader.close())
   await reloader.start()
-  return { root, reloader, starts, readies, errors }
+  return { root, reloader, starts, readies, errors, restarts }
 }
 
 describe('process workers', () => {
@@ -182,6 +185,24 @@ describe('process workers', () => {
     expect(starts.length - 1).toBeGreaterThanOrEqual(1)
     expect(starts.length - 1).toBeLessThanOrEqual(2)
     expect(starts.at(-1)!.changes.map((c) => c.path)).toEqual([file])
+  })
+
+  it('merges changes made during a restart into exactly one follow-up restart', async () => {
+    const worker = new NodeWorker({ script: fixture('slow-stop.mjs'), readyPattern: /slow-stop ready/ })
+    const { root, readies, starts, restarts } = await running([worker])
+    await waitFor(() => readies.length === 1, 'ready')
+    write(path.join(root, 'first.js'))
+    await waitFor(() => restarts.length === 1, 'the first restart to begin')
+    // The old process takes 400 ms to stop: these land while the restart is under way.
+    write(path.join(root, 'second.js'))
+    await new Promise((r) => setTimeout(r, 100))
+    write(path.join(root, 'third.js'))
+    write(path.join(root, 'second.js'), 'again')
+    await waitFor(() => restarts.length === 2 && readies.length === 2, 'the follow-up restart')
+    await new Promise((r) => setTimeout(r, 800))
+    expect(restarts.map((r) => r.changes.map((c) => path.basename(c.path)).sort())).toEqual([['first.js'], ['second.js', 'third.js']])
+    expect(starts.map((s) => s.changes.map((c) => path.basename(c.path)).sort())).toEqual([[], ['first.js'], ['second.js', 'third.js']])
+    expect(readies.at(-1)!.changes.map((c) => path.basename(c.path)).sort()).toEqual(['second.js', 'third.js'])
   })
 
   it('restarts only the workers whose paths changed', async () => {
