@@ -51,7 +51,8 @@ pub(crate) fn run(setup: Setup, sink: &mut dyn Sink) {
     let (events_tx, events_rx) = unbounded();
     let overflowed = Arc::new(AtomicBool::new(false));
     let queued = Arc::new(AtomicUsize::new(0));
-    let handler = event_handler(events_tx, queued.clone(), overflowed.clone());
+    let siblings = SiblingFilter::new(&setup.roots, setup.options.recursive);
+    let handler = event_handler(events_tx, queued.clone(), overflowed.clone(), siblings);
     let force_polling = setup.options.resolved_force_polling(&setup.roots);
     let (mut backend, startup_warning) =
         Backend::new(force_polling, setup.options.on_watch_limit, handler);
@@ -212,16 +213,54 @@ fn watch(
     }
 }
 
+/// A root's parent is watched to see the root go and come back, and so reports everything
+/// else that happens in it too. This drops those events on notify's thread, before they cost a
+/// queue slot and the engine's time: a busy parent (`/tmp`, a home folder) stays cheap.
+struct SiblingFilter {
+    /// The roots' parents, but those inside another recursive root: their entries are watched
+    /// for their own sake.
+    parents: Vec<PathBuf>,
+    roots: Vec<PathBuf>,
+}
+
+impl SiblingFilter {
+    fn new(roots: &[PathBuf], recursive: bool) -> SiblingFilter {
+        let mut parents: Vec<PathBuf> = Vec::new();
+        for root in roots {
+            let Some(parent) = root.parent() else { continue };
+            let inside_another = roots.iter().any(|other| {
+                other.as_path() != root && parent.starts_with(other) && (recursive || parent == other)
+            });
+            if !inside_another && !parents.iter().any(|p| p == parent) {
+                parents.push(parent.to_path_buf());
+            }
+        }
+        SiblingFilter { parents, roots: roots.to_vec() }
+    }
+
+    /// Whether `path` is an entry of a watched parent that is neither a root nor on the way to
+    /// one (a missing root's sentinel may sit higher up).
+    fn is_sibling(&self, path: &Path) -> bool {
+        let Some(parent) = path.parent() else { return false };
+        self.parents.iter().any(|p| p == parent) && !self.roots.iter().any(|root| root.starts_with(path))
+    }
+}
+
 /// Runs on notify's thread: forwards events without ever blocking it (a blocked notify thread
-/// would stall our own watch requests). Reads of watched files are dropped right here.
+/// would stall our own watch requests). Reads of watched files, and events of the roots'
+/// siblings, are dropped right here.
 fn event_handler(
     events: Sender<notify::Result<notify::Event>>,
     queued: Arc<AtomicUsize>,
     overflowed: Arc<AtomicBool>,
+    siblings: SiblingFilter,
 ) -> EventHandler {
     Box::new(move |result: notify::Result<notify::Event>| {
         if let Ok(event) = &result {
             if matches!(event.kind, EventKind::Access(_)) {
+                return;
+            }
+            if !event.need_rescan() && !event.paths.is_empty() && event.paths.iter().all(|p| siblings.is_sibling(p)) {
                 return;
             }
         }
@@ -236,6 +275,26 @@ fn event_handler(
 
 /// What each path of a notify event means to the tree. With `precise` (inotify) the event kind
 /// is trusted; other backends coalesce and reorder, so the disk is asked instead.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn siblings_of_roots_are_dropped_and_roots_and_their_contents_kept() {
+        let roots = [PathBuf::from("/tmp/a"), PathBuf::from("/tmp/b"), PathBuf::from("/home/me/p"), PathBuf::from("/tmp/a/x/inner")];
+        let filter = SiblingFilter::new(&roots, true);
+        assert!(filter.is_sibling(Path::new("/tmp/other.log")));
+        assert!(filter.is_sibling(Path::new("/home/me/.bash_history")));
+        assert!(!filter.is_sibling(Path::new("/tmp/a")));
+        assert!(!filter.is_sibling(Path::new("/tmp/b")));
+        assert!(!filter.is_sibling(Path::new("/tmp/a/file")), "inside a root");
+        assert!(!filter.is_sibling(Path::new("/tmp")), "the parent itself (moved or deleted)");
+        assert!(!filter.is_sibling(Path::new("/tmp/a/x/other")), "a parent inside a root is a watched folder");
+        let missing = SiblingFilter::new(&[PathBuf::from("/tmp/x"), PathBuf::from("/tmp/m/n/root")], true);
+        assert!(!missing.is_sibling(Path::new("/tmp/m")), "on the way to a root");
+    }
+}
+
 fn hints(event: &notify::Event, precise: bool) -> Vec<(&Path, Hint)> {
     if !precise {
         return event.paths.iter().map(|p| (p.as_path(), Hint::Unknown)).collect();
