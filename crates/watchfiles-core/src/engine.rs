@@ -124,6 +124,9 @@ fn watch(
     let mut caught_up = SystemTime::now();
     let mut last_event: Option<(PathBuf, Hint)> = None;
 
+    // Polling has no notify watcher: nothing will ever send events. A disconnected channel is
+    // always ready, so selecting on it would spin; select on one that never is instead.
+    let mut raw = events.rx.clone();
     loop {
         let batch_deadline = if in_flight { None } else { batcher.deadline() };
         let deadline = match (batch_deadline, next_poll) {
@@ -137,7 +140,10 @@ fn watch(
                 Ok(Control::Ack) => in_flight = false,
                 Ok(Control::Close) | Err(_) => return,
             },
-            recv(events.rx) -> msg => first = events.taken(msg.ok()),
+            recv(raw) -> msg => match msg {
+                Ok(event) => first = events.taken(Some(event)),
+                Err(_) => raw = crossbeam_channel::never(),
+            },
             recv(timeout) -> _ => {}
         }
         if stop() {

@@ -16,7 +16,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::SystemTime;
 
 /// One entry of a folder, as kept by the tree.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +54,6 @@ pub struct Listed {
     pub dir_inodes: HashMap<OsString, u64>,
     /// The folder's own stamp (when stamping).
     pub stamp: u64,
-    pub listed_at: SystemTime,
 }
 
 /// The answer to a [`Request`].
@@ -79,7 +77,6 @@ fn list_dir(
     parent_ignores: Option<IgnoreStack>,
     stamps: bool,
 ) -> io::Result<Listed> {
-    let listed_at = SystemTime::now();
     let ignores = if rules.gitignore {
         parent_ignores.unwrap_or_else(|| IgnoreStack::above(dir)).child(dir)
     } else {
@@ -113,7 +110,7 @@ fn list_dir(
     })?;
     entries.shrink_to_fit();
     let stamp = if stamps { probe(dir, true).map_or(0, |p| p.stamp) } else { 0 };
-    Ok(Listed { ignores, entries, dir_inodes, stamp, listed_at })
+    Ok(Listed { ignores, entries, dir_inodes, stamp })
 }
 
 /// The listing thread (or, if no thread can be started, listing in place).

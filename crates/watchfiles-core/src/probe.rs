@@ -24,8 +24,6 @@ pub struct Probe {
     pub identity: (u64, u64),
     /// Changes whenever content, metadata or identity changes (mtime, ctime, size and inode).
     pub stamp: u64,
-    /// The later of modification and status-change time.
-    pub changed_at: SystemTime,
 }
 
 /// Stats `path` without following a final symlink, unless `follow_symlinks` is set and the link
@@ -54,13 +52,114 @@ pub fn probe_root(path: &Path) -> std::io::Result<Probe> {
 }
 
 fn from_metadata(meta: &Metadata, kind: EntryKind) -> Probe {
-    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let identity = identity(meta);
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    stamp_fields(meta).hash(&mut hasher);
+    Probe { kind, identity, stamp: stamp(stamp_fields(meta), identity) }
+}
+
+/// Mixes the fields that change with a file into one number (not cryptographic: a change is
+/// missed only if every field changed and the mix still collides, one chance in 2^64).
+fn stamp(fields: impl Hash, identity: (u64, u64)) -> u64 {
+    let mut hasher = StampHasher(0x9e37_79b9_7f4a_7c15);
+    fields.hash(&mut hasher);
     identity.hash(&mut hasher);
-    let changed_at = status_changed(meta).map_or(modified, |ctime| ctime.max(modified));
-    Probe { kind, identity, stamp: hasher.finish(), changed_at }
+    hasher.finish()
+}
+
+/// A multiply-rotate hash: a few cycles per field, where SipHash cost polling a large tree
+/// several times over.
+struct StampHasher(u64);
+
+impl Hasher for StampHasher {
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^ (x >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0 ^ value).rotate_left(29).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+
+    fn write_i64(&mut self, value: i64) {
+        self.write_u64(value as u64);
+    }
+}
+
+/// A folder opened once to stat its entries by name: the kernel then resolves one component
+/// per entry instead of the whole path (polling a tree stats every file of it, every interval).
+pub struct DirHandle {
+    #[cfg(unix)]
+    fd: std::os::fd::OwnedFd,
+    #[cfg(not(unix))]
+    path: std::path::PathBuf,
+}
+
+impl DirHandle {
+    pub fn open(dir: &Path) -> Option<DirHandle> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            use std::os::unix::ffi::OsStrExt;
+            let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+            // SAFETY: a valid NUL-terminated path; the descriptor is owned from here on.
+            let fd = unsafe { libc::open(c_dir.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+            (fd >= 0).then(|| DirHandle { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+        }
+        #[cfg(not(unix))]
+        {
+            dir.is_dir().then(|| DirHandle { path: dir.to_path_buf() })
+        }
+    }
+
+    /// The entry `name`'s kind and stamp, as [`probe`] would give them, and the later of its
+    /// modification and status-change times. `None` when it is gone.
+    #[cfg(unix)]
+    pub fn stat(&self, name: &std::ffi::OsStr, follow_symlinks: bool) -> Option<(EntryKind, u64, SystemTime)> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let c_name = std::ffi::CString::new(name.as_bytes()).ok()?;
+        let at = |flags| {
+            let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: valid descriptor and name; `st` is written on success only.
+            let done = unsafe { libc::fstatat(self.fd.as_raw_fd(), c_name.as_ptr(), st.as_mut_ptr(), flags) };
+            (done == 0).then(|| unsafe { st.assume_init() })
+        };
+        let mut st = at(libc::AT_SYMLINK_NOFOLLOW)?;
+        let mut kind = match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => EntryKind::Dir,
+            libc::S_IFLNK => EntryKind::Symlink,
+            _ => EntryKind::File,
+        };
+        if kind == EntryKind::Symlink && follow_symlinks {
+            if let Some(target) = at(0).filter(|t| t.st_mode & libc::S_IFMT == libc::S_IFDIR) {
+                st = target;
+                kind = EntryKind::Dir;
+            }
+        }
+        #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+        let fields = (st.st_mtime as i64, st.st_mtime_nsec as i64, st.st_ctime as i64, st.st_ctime_nsec as i64, st.st_size as u64);
+        #[allow(clippy::unnecessary_cast)]
+        let identity = (st.st_dev as u64, st.st_ino as u64);
+        let time = |secs: i64, nanos: i64| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::new(secs.max(0) as u64, nanos.clamp(0, 999_999_999) as u32)
+        };
+        let changed_at = time(fields.0, fields.1).max(time(fields.2, fields.3));
+        Some((kind, stamp(fields, identity), changed_at))
+    }
+
+    #[cfg(not(unix))]
+    pub fn stat(&self, name: &std::ffi::OsStr, follow_symlinks: bool) -> Option<(EntryKind, u64, SystemTime)> {
+        probe(&self.path.join(name), follow_symlinks).map(|p| (p.kind, p.stamp, p.changed_at))
+    }
 }
 
 #[cfg(unix)]
@@ -83,19 +182,6 @@ fn stamp_fields(meta: &Metadata) -> (i64, i64, i64, i64, u64) {
 #[cfg(not(unix))]
 fn stamp_fields(meta: &Metadata) -> (Option<SystemTime>, u64, bool) {
     (meta.modified().ok(), meta.len(), meta.permissions().readonly())
-}
-
-#[cfg(unix)]
-fn status_changed(meta: &Metadata) -> Option<SystemTime> {
-    use std::os::unix::fs::MetadataExt;
-    let secs = u64::try_from(meta.ctime()).ok()?;
-    let nanos = u32::try_from(meta.ctime_nsec()).ok()?;
-    Some(SystemTime::UNIX_EPOCH + std::time::Duration::new(secs, nanos))
-}
-
-#[cfg(not(unix))]
-fn status_changed(_meta: &Metadata) -> Option<SystemTime> {
-    None
 }
 
 /// The inode of a listed entry, read from the directory itself (no `stat`).
@@ -190,4 +276,27 @@ pub fn read_entries(dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u
         each(&item.file_name(), kind, 0);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_by_name_stamps_as_a_probe_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        fs::write(&file, "x").unwrap();
+        std::os::unix::fs::symlink(&file, dir.path().join("link")).unwrap();
+        let handle = DirHandle::open(dir.path()).unwrap();
+        for name in ["a.txt", "link"] {
+            let probed = probe(&dir.path().join(name), false).unwrap();
+            let (kind, stamp, _) = handle.stat(std::ffi::OsStr::new(name), false).unwrap();
+            assert_eq!((kind, stamp), (probed.kind, probed.stamp), "{name}");
+        }
+        assert_eq!(handle.stat(std::ffi::OsStr::new("."), false).map(|s| s.1), Some(probe(dir.path(), true).unwrap().stamp));
+        assert!(handle.stat(std::ffi::OsStr::new("missing"), false).is_none());
+        fs::write(&file, "changed").unwrap();
+        assert_ne!(handle.stat(std::ffi::OsStr::new("a.txt"), false).unwrap().1, probe(&dir.path().join("link"), false).unwrap().stamp);
+    }
 }

@@ -14,7 +14,7 @@ use crate::gitignore::{IgnoreStack, IGNORE_FILES};
 use crate::options::Options;
 use crate::entries::Entries;
 use crate::lister::{Entry, ListRules, Lister, Listing, Request};
-use crate::probe::{listed_inode, probe, probe_root, EntryKind, Probe};
+use crate::probe::{listed_inode, probe, probe_root, read_entries, DirHandle, EntryKind, Probe};
 use crate::folders::FolderMap;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
@@ -101,8 +101,11 @@ struct Dir {
 /// A polled folder's last listing.
 #[derive(Debug)]
 struct Relisted {
+    /// The folder's own stamp then.
     stamp: u64,
-    at: SystemTime,
+    /// Whether the folder had changed shortly before it was listed: a change within the same
+    /// timestamp tick leaves its stamp as it was, so such a listing is not to be trusted.
+    racy: bool,
 }
 
 /// How `resync` decides that a file which is still there was modified.
@@ -114,9 +117,10 @@ pub enum Since {
     Time(SystemTime),
 }
 
-/// A folder whose entries were listed this recently may have changed within the same timestamp
-/// tick: list it again on the next poll.
-const RACY_LISTING: Duration = Duration::from_secs(2);
+/// A folder listed less than this after it last changed may have changed again within the same
+/// timestamp tick (coarse on some filesystems): list it again on the next poll. Also the slack
+/// of a rescan after a folder was left unwatched for a moment.
+const RACY_LISTING: Duration = Duration::from_secs(1);
 
 pub struct Tree {
     filter: Filter,
@@ -707,8 +711,9 @@ impl Tree {
         if started.ino != 0 {
             *self.dir_inos.entry(started.ino).or_default() += 1;
         }
+        // A fresh listing counts as racy: its folder's times were not read with it.
         let relisted = (started.watched == Watched::Polled)
-            .then(|| Box::new(Relisted { stamp: listed.stamp, at: listed.listed_at }));
+            .then(|| Box::new(Relisted { stamp: listed.stamp, racy: true }));
         let node = Dir {
             entries: listed.entries,
             ignores: listed.ignores,
@@ -748,66 +753,83 @@ impl Tree {
     /// modified by `since`. With `full`, every folder is relisted; otherwise only those whose own
     /// stamp moved (or was read too recently to trust).
     fn resync(&mut self, dir: &Path, since: Since, full: bool, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        if !self.dirs.contains_key(dir) {
+            return;
+        }
+        // Gone: its parent or root check reports it.
+        let Some(handle) = DirHandle::open(dir) else { return };
+        let Some((_, own_stamp, changed_at)) = handle.stat(std::ffi::OsStr::new("."), false) else { return };
         let Some(node) = self.dirs.get(dir) else { return };
-        let Some(now) = probe(dir, true) else { return }; // its parent or root check reports it
         let stale = match &node.relisted {
-            Some(last) => last.at + RACY_LISTING > SystemTime::now() || now.stamp != last.stamp,
+            Some(last) => last.racy || own_stamp != last.stamp,
             None => true,
         };
         if full || stale {
-            let listed_at = SystemTime::now();
-            if let Ok(listing) = fs::read_dir(dir) {
-                let names: HashSet<OsString> = listing.flatten().map(|item| item.file_name()).collect();
-                let known: Vec<OsString> = node.entries.iter().map(|(name, _)| name.to_os_string()).collect();
-                for name in &known {
-                    if !names.contains(name) {
-                        self.reconcile(dir, name, Hint::Unknown, ops, out);
-                    }
-                }
-                for name in &names {
-                    let is_new = self.dirs.get(dir).is_some_and(|d| !d.entries.contains_key(name));
-                    if is_new {
-                        self.reconcile(dir, name, Hint::Unknown, ops, out);
-                    }
-                }
+            self.relist(dir, own_stamp, changed_at, ops, out);
+        }
+        // Look at every file without taking a copy of the names (polling does this for every
+        // file of the tree every interval): collect only what changed.
+        let Some(node) = self.dirs.get(dir) else { return };
+        let mut changed: Vec<(OsString, Option<(EntryKind, u64)>)> = Vec::new();
+        for (name, entry) in node.entries.iter() {
+            if entry.kind == EntryKind::Dir {
+                continue;
             }
-            if let Some(node) = self.dirs.get_mut(dir) {
-                if node.watched == Watched::Polled {
-                    node.relisted = Some(Box::new(Relisted { stamp: now.stamp, at: listed_at }));
-                }
+            let found = handle.stat(name, self.follow_symlinks);
+            let differs = match found {
+                None => true,
+                Some((kind, _, _)) if kind != entry.kind => true,
+                Some((_, stamp, changed_at)) => match since {
+                    Since::Stamp => entry.stamp != stamp,
+                    Since::Time(time) => changed_at >= time,
+                },
+            };
+            if differs {
+                changed.push((name.to_os_string(), found.map(|(kind, stamp, _)| (kind, stamp))));
             }
         }
+        for (name, found) in changed {
+            let kept = self.dirs.get(dir).and_then(|node| node.entries.get(&name));
+            match (kept, found) {
+                (Some(entry), Some((kind, stamp))) if kind == entry.kind => {
+                    if let Some(node) = self.dirs.get_mut(dir) {
+                        if node.watched == Watched::Polled {
+                            node.entries.insert(&name, Entry { kind, stamp });
+                        }
+                    }
+                    out.change(ChangeKind::Modified, dir.join(&name));
+                }
+                _ => self.reconcile(dir, &name, Hint::Unknown, ops, out),
+            }
+        }
+    }
+
+    /// Lists `dir` again and reconciles the names that appeared or disappeared.
+    fn relist(&mut self, dir: &Path, stamp: u64, changed_at: SystemTime, ops: &mut dyn WatchFolders, out: &mut Effects) {
+        let listed_at = SystemTime::now();
+        let mut names: HashSet<OsString> = HashSet::new();
+        if read_entries(dir, |name, _, _| {
+            names.insert(name.to_os_string());
+        })
+        .is_err()
+        {
+            return;
+        }
         let Some(node) = self.dirs.get(dir) else { return };
-        let files: Vec<(OsString, Entry)> = node
+        let gone: Vec<OsString> = node
             .entries
             .iter()
-            .filter(|(_, entry)| entry.kind != EntryKind::Dir)
-            .map(|(name, entry)| (name.to_os_string(), entry))
+            .filter(|(name, _)| !names.contains(*name))
+            .map(|(name, _)| name.to_os_string())
             .collect();
-        let mut path = dir.to_path_buf();
-        for (name, entry) in files {
-            path.push(&name);
-            let found = probe(&path, self.follow_symlinks);
-            path.pop();
-            let Some(found) = found else {
-                self.reconcile(dir, &name, Hint::Unknown, ops, out);
-                continue;
-            };
-            if found.kind != entry.kind {
-                self.reconcile(dir, &name, Hint::Unknown, ops, out);
-                continue;
-            }
-            let modified = match since {
-                Since::Stamp => entry.stamp != found.stamp,
-                Since::Time(time) => found.changed_at >= time,
-            };
-            if let Some(node) = self.dirs.get_mut(dir) {
-                if node.watched == Watched::Polled {
-                    node.entries.insert(&name, Entry { kind: found.kind, stamp: found.stamp });
-                }
-            }
-            if modified {
-                out.change(ChangeKind::Modified, dir.join(&name));
+        let new: Vec<OsString> = names.into_iter().filter(|name| !node.entries.contains_key(name)).collect();
+        for name in gone.iter().chain(&new) {
+            self.reconcile(dir, name, Hint::Unknown, ops, out);
+        }
+        if let Some(node) = self.dirs.get_mut(dir) {
+            if node.watched == Watched::Polled {
+                let racy = changed_at + RACY_LISTING > listed_at;
+                node.relisted = Some(Box::new(Relisted { stamp, racy }));
             }
         }
     }
