@@ -19,7 +19,7 @@ import { ensureTree } from './lib/trees.mjs'
 import { BENCH_DIR, BUILD_DIR, REPO_DIR } from './lib/util.mjs'
 import { killAll } from './lib/worker-client.mjs'
 import { RELOADERS, runReloaders } from './scenarios/reloader.mjs'
-import { runProbe } from './scenarios/probe.mjs'
+import { runCoreOnly, runProbe } from './scenarios/probe.mjs'
 import { runLimit, runSessions, WATCHERS } from './scenarios/watchers.mjs'
 
 function parseArgs(argv) {
@@ -180,6 +180,7 @@ async function main() {
   if (!quick && !args.skip.has('probe') && results.trees[config.mainSize]) {
     log(`probe: where ours' ready time goes on ${config.mainSize}`)
     results.probe = runProbe(results.trees[config.mainSize], config.probeRuns, log)
+    results.coreOnly = runCoreOnly(results.trees[config.mainSize], ensureTree(config.pollingSize, log), config.runs, log)
   }
 
   results.meta.finishedAt = new Date().toISOString()

@@ -264,6 +264,16 @@ export function writeReport(results, file) {
     .filter(([, r]) => r.latency)
     .map(([id, r]) => [defOf(id).label, n(r.latency.p50), n(r.latency.p95), n(r.latency.max), `${r.latency.samples} (${r.latency.missed} missed)`])
   if (step0) latRows.push([VARIANTS['ours-step0'].label, n(step0.p50), n(step0.p95), n(step0.max), `${step0.samples} (${step0.missed} missed)`])
+  const coreLat = (results.coreOnly?.latency ?? []).filter((r) => r.p95_ms !== undefined)
+  if (coreLat.length) {
+    latRows.push([
+      'watchfiles-core alone, `step: 0` (core-probe, no Node)',
+      n(median(coreLat.map((r) => r.p50_ms))),
+      n(median(coreLat.map((r) => r.p95_ms))),
+      n(Math.max(...coreLat.map((r) => r.max_ms))),
+      `${coreLat.reduce((a, r) => a + r.samples, 0)} (every 20 ms)`,
+    ])
+  }
   if (latRows.length) {
     P(`## Latency of a single-file write (${main} tree)`, '')
     P(
@@ -315,15 +325,18 @@ export function writeReport(results, file) {
       '',
       table(
         ['watcher', 'utime+stime ms', 'scheduler ms', '× chokidar usePolling', 'ready ms', 'RSS +MB', 'processes'],
-        Object.entries(poll).map(([id, r]) => [
-          defOf(id).label,
-          n(r.idleCpuMs, 0),
-          n(r.idleSchedMs),
-          x(ratio(r.idleSchedMs, poll['chokidar-poll']?.idleSchedMs)),
-          n(r.readyMs),
-          n(r.rssMB),
-          String(r.runs),
-        ]),
+        [
+          ...Object.entries(poll).map(([id, r]) => [
+            defOf(id).label,
+            n(r.idleCpuMs, 0),
+            n(r.idleSchedMs),
+            x(ratio(r.idleSchedMs, poll['chokidar-poll']?.idleSchedMs)),
+            n(r.readyMs),
+            n(r.rssMB),
+            String(r.runs),
+          ]),
+          ...corePollRow(results, poll),
+        ],
       ),
       '',
     )
@@ -420,6 +433,24 @@ function peerVersions(s) {
 
 function pct(v) {
   return v === undefined ? '—' : `${(v * 100).toFixed(v === 1 ? 0 : 2)}%`
+}
+
+/** The core alone in polling mode (10 s windows, scaled to the suite's idle window). */
+function corePollRow(results, poll) {
+  const runs = (results.coreOnly?.poll ?? []).filter((r) => r.idle_cpu_ms !== undefined)
+  if (!runs.length) return []
+  const scaled = median(runs.map((r) => (r.idle_cpu_ms * results.meta.config.idleMs) / r.idle_ms))
+  return [
+    [
+      'watchfiles-core alone, `force_polling` (core-probe, getrusage, scaled from 10 s)',
+      n(scaled, 0),
+      '—',
+      x(ratio(scaled, poll['chokidar-poll']?.idleSchedMs)),
+      '—',
+      '—',
+      String(runs.length),
+    ],
+  ]
 }
 
 function pollStats(runs) {
