@@ -7,7 +7,8 @@
 //
 // Options: --runs N (fresh processes per watcher and scenario, default 3), --sizes 10k,100k,1M,
 // --only ours,parcel,... (watchers), --skip reloader,polling,probe,latency,burst,
-// --idle-ms N, --out FILE (default: RESULTS.md for a full run, build/RESULTS.quick.md for --quick).
+// --idle-ms N, --out FILE (default: RESULTS.md for a full run, build/RESULTS.quick.md for --quick),
+// --report build/results-*.json (only rewrite the report from a saved run's raw results).
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -38,6 +39,7 @@ function parseArgs(argv) {
     else if (a.startsWith('--skip')) for (const s of value().split(',')) args.skip.add(s)
     else if (a.startsWith('--idle-ms')) args.idleMs = Number(value())
     else if (a.startsWith('--out')) args.out = path.resolve(value())
+    else if (a.startsWith('--report')) args.report = path.resolve(value())
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n'))
       process.exit(0)
@@ -47,6 +49,13 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2))
+if (args.report) {
+  const saved = JSON.parse(fs.readFileSync(args.report, 'utf8'))
+  const target = args.out ?? (saved.meta.config.mode === 'quick' ? path.join(BUILD_DIR, 'RESULTS.quick.md') : path.join(BENCH_DIR, 'RESULTS.md'))
+  writeReport(saved, target)
+  console.log(`rewrote ${path.relative(process.cwd(), target)} from ${path.relative(process.cwd(), args.report)}`)
+  process.exit(0)
+}
 const quick = args.quick
 const config = {
   mode: quick ? 'quick' : 'full',
@@ -208,7 +217,7 @@ function machine() {
     kernel: os.release(),
     fs: (() => {
       try {
-        return execFileSync('stat', ['-f', '-c', '%T', BENCH_DIR], { encoding: 'utf8' }).trim()
+        return execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', BENCH_DIR], { encoding: 'utf8' }).trim()
       } catch {
         return undefined
       }

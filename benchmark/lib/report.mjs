@@ -24,8 +24,9 @@ function n(x, digits) {
 const ratio = (a, b) => (a === undefined || b === undefined || !b ? undefined : a / b)
 const x = (r) => (r === undefined ? '—' : `${n(r, r >= 10 ? 0 : 2)}×`)
 
-function table(header, rows) {
-  const lines = [`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`]
+function table(header, rows, align) {
+  const sep = header.map((_, i) => ((align ?? 'l' + 'r'.repeat(header.length - 1))[i] === 'l' ? '---' : '---:'))
+  const lines = [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`]
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`)
   return lines.join('\n')
 }
@@ -188,7 +189,7 @@ export function writeReport(results, file) {
       : `pending: ${RELOADERS.ours.pending} (nodemon ${n(rel.nodemon?.p50)} ms, node --watch ${n(rel.nodewatch?.p50)} ms)`,
     rel.ours?.p50 !== undefined ? rel.ours.p50 <= 0.8 * Math.min(rel.nodemon?.p50 ?? Infinity, rel.nodewatch?.p50 ?? Infinity) : undefined,
   )
-  P('## Targets', '', table(['target (issue 7)', 'measured', ''], targets), '')
+  P('## Targets', '', table(['target (issue 7)', 'measured', ''], targets, 'lll'), '')
 
   // ── Ready time and memory ────────────────────────────────────────────────────────────────────
   P('## Ready time, memory and OS watches', '')
