@@ -11,8 +11,8 @@
 //!                     thread (no pruning of ignored folders: use it on a tree without them)
 //!   core-poll         the core with `force_polling`: prints (on stderr) the CPU time of an idle
 //!                     window of IDLE_MS (default 10000) ms after ready
-//!   core-latency      the core with `step: 0`: prints (on stderr) p50/p95/p99 of write-to-sink
-//!                     latency over SAMPLES (default 200) writes, no Node involved
+//!   core-latency      the core with `step: 0` (or STEP_MS): prints (on stderr) p50/p95/p99 of
+//!                     write-to-sink latency over SAMPLES (default 200) writes, no Node involved
 //!   walk              our walk alone (read_dir of every folder, file types from the listing)
 //!
 //! Prints one JSON line: {"mode":..,"ms":..,"dirs":..,"events":..,"rss_kb_before":..,"rss_kb_after":..}.
@@ -119,7 +119,9 @@ fn main() {
             // core alone (no Node, no napi). SAMPLES writes (default 200), one every 20 ms.
             let files = sample_files(&root, 20);
             let (tx, rx) = std::sync::mpsc::channel::<(Instant, Vec<PathBuf>)>();
-            let options = watchfiles_core::Options { step: std::time::Duration::ZERO, ..Default::default() };
+            let step_ms: u64 = std::env::var("STEP_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+            let options =
+                watchfiles_core::Options { step: std::time::Duration::from_millis(step_ms), ..Default::default() };
             let w = watchfiles_core::Watcher::start([&root], options, move |e| {
                 if let watchfiles_core::WatchEvent::Changes { changes, .. } = e {
                     let at = Instant::now();
