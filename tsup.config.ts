@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     cli: 'src/bin.ts',
     listen: 'src/reloader/listen.ts',
+    prewarm: 'src/reloader/prewarm.ts',
     chokidar: 'src/chokidar.ts',
     vite: 'src/vite.ts',
     webpack: 'src/webpack.ts',

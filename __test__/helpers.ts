@@ -133,14 +133,16 @@ export function inotifyWatchCount(pid: number | 'self' = 'self'): number {
   return count
 }
 
-/** Pids of live (not zombie) processes whose command line contains `marker`. */
-export function liveProcesses(marker: string): number[] {
+/** Pids of live (not zombie) processes whose command line contains `marker`. Processes a
+ *  NodeWorker keeps started ahead (`prewarm.cjs`) are left out unless `spares` is set. */
+export function liveProcesses(marker: string, { spares = false } = {}): number[] {
   const pids: number[] = []
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
     try {
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8')
       if (!cmdline.includes(marker)) continue
+      if (!spares && cmdline.includes('prewarm.cjs')) continue
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
       const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
       if (state !== 'Z' && state !== 'X') pids.push(Number(entry))
@@ -173,7 +175,7 @@ export function marker(): string {
 }
 
 afterAll(async () => {
-  const leftover = (): number[] => markers.flatMap((tag) => liveProcesses(tag))
+  const leftover = (): number[] => markers.flatMap((tag) => liveProcesses(tag, { spares: true }))
   await waitFor(() => leftover().length === 0, 'processes started by the tests to end', 5000).catch(() => {
     const pids = leftover()
     for (const pid of pids) process.kill(pid, 'SIGKILL')

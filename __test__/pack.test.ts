@@ -180,6 +180,7 @@ describe('the packed tarballs', () => {
       'README.md',
       'package.json',
       'dist/cli.js',
+      'dist/prewarm.cjs',
       'native/index.cjs',
       ...entries.flatMap((e) => [`dist/${e}.js`, `dist/${e}.cjs`, `dist/${e}.d.ts`, `dist/${e}.d.cts`]),
       ...['listen', 'chokidar', 'vite', 'webpack'].map((e) => `${e}/package.json`),

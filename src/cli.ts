@@ -10,7 +10,9 @@ import type { FileChange } from './changes.js'
 import { WatchError } from './errors.js'
 import { SourceFilter } from './filters.js'
 import { Reloader, type ReloaderOptions } from './reloader/reloader.js'
+import { NodeWorker } from './reloader/node-worker.js'
 import { ProcessWorker } from './reloader/process-worker.js'
+import { splitCommand } from './reloader/command.js'
 
 const HELP = `Usage: watchfiles-node [options] <command> [paths...]
 
@@ -184,6 +186,33 @@ export function parseCli(argv: string[]): Cli | 'help' | 'version' {
   return { command, reloader, worker, verbosity: verbosity as Verbosity }
 }
 
+/**
+ * A `node script ...` command runs as a NodeWorker (with the Node.js running this CLI): its next
+ * process is started ahead of time, so a restart skips Node.js's start-up. Anything else runs as
+ * given.
+ */
+export function workerFor(options: Cli['worker']): ProcessWorker {
+  if (!options.shell && typeof options.command === 'string') {
+    const words = splitCommand(options.command)
+    const program = words[0] ?? ''
+    const isNode = program === 'node' || program === process.execPath
+    const scriptAt = words.findIndex((word, i) => i > 0 && !word.startsWith('-'))
+    // Options that take a value as the next word would hide the script: leave those alone.
+    const plainOptions = words.slice(1, scriptAt).every((word) => word.includes('=') || ['--inspect', '--enable-source-maps', '--trace-warnings', '--no-warnings', '--expose-gc'].includes(word))
+    if (isNode && scriptAt > 0 && plainOptions) {
+      const { command: _command, shell: _shell, ...rest } = options
+      return new NodeWorker({
+        ...rest,
+        script: words[scriptAt]!,
+        args: words.slice(scriptAt + 1),
+        execArgv: words.slice(1, scriptAt),
+        waitForReadyMessage: false,
+      })
+    }
+  }
+  return new ProcessWorker(options)
+}
+
 function shown(p: string): string {
   const relative = path.relative(process.cwd(), p)
   return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? p : relative
@@ -222,7 +251,7 @@ export async function main(argv: string[]): Promise<number> {
   let reloader: Reloader
   try {
     reloader = new Reloader(cli.reloader)
-    reloader.add(new ProcessWorker(cli.worker))
+    reloader.add(workerFor(cli.worker))
   } catch (error) {
     console.error(`watchfiles-node: ${(error as Error).message}`)
     return 1

@@ -32,18 +32,12 @@ export const RELOADERS = {
     shown: 'node --watch server.mjs',
     command: () => [process.execPath, ['--watch', 'server.mjs']],
   },
-  // ┌──────────────────────────────────────────────────────────────────────────────────────────┐
-  // │ SLOT: watchfiles-node's Reloader (issue 3). When it lands, make `command` return how a    │
-  // │ user starts it on the app, e.g. [process.execPath, [<repo>/dist/cli.js, 'run', ...]],    │
-  // │ and `version` the package version. Nothing else in the suite needs to change: the rows    │
-  // │ and the "at most 0.8x nodemon's and node --watch's" target check fill in by themselves.   │
-  // └──────────────────────────────────────────────────────────────────────────────────────────┘
   ours: {
     label: 'watchfiles-node Reloader',
-    version: () => undefined,
-    shown: '(pending: issue 3)',
-    pending: 'the Reloader (issue 3) is not on this branch yet',
-    command: () => null,
+    version: () => JSON.parse(fs.readFileSync(path.join(BENCH_DIR, '..', 'package.json'), 'utf8')).version,
+    // The same file filter as nodemon's line above (the app writes a .pid file beside its code).
+    shown: 'watchfiles-node --ext mjs,js,json "node server.mjs" .',
+    command: () => [process.execPath, [path.join(BENCH_DIR, '..', 'dist', 'cli.js'), '--ext', 'mjs,js,json', 'node server.mjs', '.']],
   },
 }
 

@@ -54,6 +54,7 @@ export class ProcessWorker extends Worker {
   #child: ChildProcess | undefined
   #pgid: number | undefined
   #stopping = false
+  readonly #pattern: RegExp | undefined
 
   constructor(options: ProcessWorkerOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('ProcessWorker needs an options object with `command`')
@@ -72,6 +73,7 @@ export class ProcessWorker extends Worker {
       throw new RangeError(`option \`readyPort\` must be a port number, got ${options.readyPort}`)
     }
     if (options.shell !== true && typeof command === 'string') splitCommand(command) // fail early on bad quoting
+    this.#pattern = typeof options.readyPattern === 'string' ? new RegExp(options.readyPattern) : options.readyPattern
   }
 
   override get pid(): number | undefined {
@@ -98,13 +100,22 @@ export class ProcessWorker extends Worker {
   protected attached(_child: ChildProcess, _context: StartContext): void {}
 
   override async start(context: StartContext): Promise<void> {
-    let [file, args] = this.argv()
-    const pattern = typeof this.options.readyPattern === 'string' ? new RegExp(this.options.readyPattern) : this.options.readyPattern
-    const piped = pattern !== undefined
-    const env: Record<string, string | undefined> = { ...process.env, ...this.options.env, ...changesEnv(context.changes) }
-    const stdio: unknown[] = ['ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit']
-    if (context.listenFd !== undefined) {
-      stdio.push(context.listenFd)
+    this.#stopping = false
+    this.#run(this.launch(context), context)
+  }
+
+  /** Starts the process for `context`. A subclass may hand over one it started earlier. */
+  protected launch(context: StartContext): ChildProcess {
+    return this.spawnProcess(context.listenFd, this.argv(), changesEnv(context.changes))
+  }
+
+  /** Spawns `argv` in a process group of its own, with the worker's stdio and environment. */
+  protected spawnProcess(listenFd: number | undefined, argv: [string, string[]], extraEnv: Record<string, string>): ChildProcess {
+    let [file, args] = argv
+    const env: Record<string, string | undefined> = { ...process.env, ...this.options.env, ...extraEnv }
+    const stdio: unknown[] = ['ignore', this.#pattern ? 'pipe' : 'inherit', this.#pattern ? 'pipe' : 'inherit']
+    if (listenFd !== undefined) {
+      stdio.push(listenFd)
       env.LISTEN_FDS = '1'
       env.LISTEN_FDNAMES = 'watchfiles'
       if (process.platform !== 'win32') {
@@ -116,12 +127,15 @@ export class ProcessWorker extends Worker {
       stdio.push('ignore')
     }
     stdio.push(...this.extraStdio())
-    this.#stopping = false
-    const child = spawnInGroup(file, args, {
+    return spawnInGroup(file, args, {
       cwd: this.options.cwd ? path.resolve(this.options.cwd) : undefined,
       env,
       stdio: stdio as StdioOptions,
     })
+  }
+
+  /** Follows a started process: its end, its output, its readiness. */
+  #run(child: ChildProcess, context: StartContext): void {
     this.#child = child
     this.#pgid = child.pid
     let ended = false
@@ -132,9 +146,10 @@ export class ProcessWorker extends Worker {
     }
     child.once('error', (error) => end({ code: null, signal: null, error }))
     child.once('exit', (code, signal) => end({ code, signal }))
+    if (child.exitCode !== null || child.signalCode !== null) end({ code: child.exitCode, signal: child.signalCode })
     if (child.stdout && child.stderr) {
-      forwardAndMatch(child.stdout, process.stdout, pattern, context.ready)
-      forwardAndMatch(child.stderr, process.stderr, pattern, context.ready)
+      forwardAndMatch(child.stdout, process.stdout, this.#pattern, context.ready)
+      forwardAndMatch(child.stderr, process.stderr, this.#pattern, context.ready)
     }
     this.attached(child, context)
     if (child.pid === undefined) return // the 'error' event reports why it did not start
@@ -143,7 +158,7 @@ export class ProcessWorker extends Worker {
       void waitForPort(readyPort, this.options.readyHost ?? '127.0.0.1', () => ended || this.#child !== child).then(
         (up) => up && context.ready(),
       )
-    } else if (!piped && this.readyOnSpawn()) {
+    } else if (!this.#pattern && this.readyOnSpawn()) {
       context.ready()
     }
   }
@@ -172,7 +187,7 @@ export class ProcessWorker extends Worker {
   }
 
   /** Process groups still to kill if the host exits abruptly. */
-  get processGroup(): number | undefined {
-    return this.#pgid
+  get processGroups(): number[] {
+    return this.#pgid === undefined ? [] : [this.#pgid]
   }
 }

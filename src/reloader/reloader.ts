@@ -89,8 +89,7 @@ export class Reloader extends EventEmitter<ReloaderEvents> {
     void this.close().finally(() => process.kill(process.pid, signal))
   }
   #onExit = (): void => {
-    const groups = this.#slots.map((s) => (s.worker instanceof ProcessWorker ? s.worker.processGroup : undefined))
-    killGroupsNow(groups.filter((g): g is number => g !== undefined))
+    killGroupsNow(this.#slots.flatMap((s) => (s.worker instanceof ProcessWorker ? s.worker.processGroups : [])))
   }
 
   constructor(options: ReloaderOptions = {}) {
@@ -189,7 +188,12 @@ export class Reloader extends EventEmitter<ReloaderEvents> {
       this.#slots.map((slot) => {
         clearTimeout(slot.backoff)
         slot.run++
-        return slot.serialize(() => slot.worker.stop()).catch((error) => this.#emitError(error))
+        return slot
+          .serialize(async () => {
+            await slot.worker.stop()
+            await slot.worker.dispose()
+          })
+          .catch((error) => this.#emitError(error))
       }),
     )
     if (this.#listenFd !== undefined) native.closeListener(this.#listenFd)

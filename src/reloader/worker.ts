@@ -70,6 +70,10 @@ export abstract class Worker {
 
   /** Stops it; resolves once nothing of it is left running. Fine to call when not running. */
   abstract stop(): Promise<void>
+
+  /** Releases what it keeps between runs (a prewarmed process); called once, after the last
+   *  `stop()`. */
+  async dispose(): Promise<void> {}
 }
 
 /** Validates a duration option in milliseconds. */
