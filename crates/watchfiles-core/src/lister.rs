@@ -8,7 +8,7 @@
 use crate::entries::Entries;
 use crate::filter::Filter;
 use crate::gitignore::IgnoreStack;
-use crate::probe::{probe, read_entries, EntryKind, Listed as ListedKind};
+use crate::probe::{probe, DirHandle, EntryKind, Listed as ListedKind};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -34,9 +34,10 @@ pub struct ListRules {
 }
 
 /// A folder to list.
-#[derive(Debug)]
 pub struct Request {
     pub dir: PathBuf,
+    /// The folder, opened before it was watched.
+    pub handle: DirHandle,
     pub root: Arc<Path>,
     /// The ignore files of the parent folder (`None` for a root: read from above it).
     pub parent_ignores: Option<IgnoreStack>,
@@ -65,13 +66,14 @@ pub struct Listing {
 
 /// Lists `request.dir`: reads it, drops ignored entries, tells files from folders.
 pub fn list(rules: &ListRules, request: Request) -> Listing {
-    let Request { dir, root, parent_ignores, stamps } = request;
-    let result = list_dir(rules, &dir, &root, parent_ignores, stamps);
+    let Request { dir, handle, root, parent_ignores, stamps } = request;
+    let result = list_dir(rules, handle, &dir, &root, parent_ignores, stamps);
     Listing { dir, result }
 }
 
 fn list_dir(
     rules: &ListRules,
+    handle: DirHandle,
     dir: &Path,
     root: &Path,
     parent_ignores: Option<IgnoreStack>,
@@ -84,7 +86,7 @@ fn list_dir(
     };
     let mut entries = Entries::new();
     let mut dir_inodes = HashMap::new();
-    read_entries(dir, |name, listed, mut ino| {
+    handle.read_entries(dir, |name, listed, mut ino| {
         if rules.filter.is_ignored_entry(root, dir, name) {
             return;
         }

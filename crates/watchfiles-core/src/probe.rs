@@ -104,20 +104,110 @@ pub struct DirHandle {
 }
 
 impl DirHandle {
-    pub fn open(dir: &Path) -> Option<DirHandle> {
+    /// Opens `dir` for reading and statting. The walk opens a folder before it watches it: the
+    /// opening is then not reported by the folder's own new watch (inotify reports opens, and
+    /// every such event costs the watcher thread after start-up).
+    pub fn open(dir: &Path) -> std::io::Result<DirHandle> {
         #[cfg(unix)]
         {
             use std::os::fd::{FromRawFd, OwnedFd};
             use std::os::unix::ffi::OsStrExt;
-            let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+            let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes())
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
             // SAFETY: a valid NUL-terminated path; the descriptor is owned from here on.
             let fd = unsafe { libc::open(c_dir.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
-            (fd >= 0).then(|| DirHandle { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(DirHandle { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
         }
         #[cfg(not(unix))]
         {
-            dir.is_dir().then(|| DirHandle { path: dir.to_path_buf() })
+            if fs::metadata(dir)?.is_dir() {
+                Ok(DirHandle { path: dir.to_path_buf() })
+            } else {
+                Err(std::io::Error::from(std::io::ErrorKind::NotADirectory))
+            }
         }
+    }
+
+    /// Calls `each(name, kind, inode)` for every entry but `.` and `..`, as the folder is now
+    /// (reading is not a snapshot of when it was opened). On Unix this reads the directory with
+    /// `readdir` directly: the standard library allocates a name per entry, which at 100,000
+    /// entries is a measurable part of a start-up.
+    #[cfg(unix)]
+    pub fn read_entries(self, dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u64)) -> std::io::Result<()> {
+        use std::ffi::{CStr, OsStr};
+        use std::os::fd::IntoRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let fd = self.fd.into_raw_fd();
+        // SAFETY: `fd` is an open directory descriptor whose ownership passes to the stream,
+        // which closedir closes below.
+        let stream = unsafe { libc::fdopendir(fd) };
+        if stream.is_null() {
+            let err = std::io::Error::last_os_error();
+            // SAFETY: fdopendir failed, so the descriptor is still ours to close.
+            unsafe { libc::close(fd) };
+            return Err(err);
+        }
+        let mut child = dir.to_path_buf();
+        loop {
+            // SAFETY: `stream` is open; the entry stays valid until the next readdir on it.
+            let entry = unsafe { libc::readdir(stream) };
+            if entry.is_null() {
+                break;
+            }
+            // SAFETY: d_name is NUL-terminated within the entry.
+            let (name, d_type, ino) = unsafe {
+                let entry = &*entry;
+                #[cfg(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd"))]
+                let ino = entry.d_fileno as u64;
+                #[cfg(not(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd")))]
+                let ino = entry.d_ino as u64;
+                (CStr::from_ptr(entry.d_name.as_ptr()).to_bytes(), entry.d_type, ino)
+            };
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let name = OsStr::from_bytes(name);
+            let kind = match d_type {
+                libc::DT_DIR => Listed::Dir,
+                libc::DT_LNK => Listed::Symlink,
+                libc::DT_UNKNOWN => {
+                    // Some filesystems do not fill in d_type: ask with a stat.
+                    child.push(name);
+                    let found = fs::symlink_metadata(&child);
+                    child.pop();
+                    match found {
+                        Ok(meta) if meta.is_dir() => Listed::Dir,
+                        Ok(meta) if meta.file_type().is_symlink() => Listed::Symlink,
+                        Ok(_) => Listed::File,
+                        Err(_) => continue, // gone meanwhile
+                    }
+                }
+                _ => Listed::File,
+            };
+            each(name, kind, ino);
+        }
+        // SAFETY: opened above, closed once (with its descriptor).
+        unsafe { libc::closedir(stream) };
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub fn read_entries(self, _dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u64)) -> std::io::Result<()> {
+        for item in fs::read_dir(&self.path)?.flatten() {
+            let Ok(file_type) = item.file_type() else { continue };
+            let kind = if file_type.is_dir() {
+                Listed::Dir
+            } else if file_type.is_symlink() {
+                Listed::Symlink
+            } else {
+                Listed::File
+            };
+            each(&item.file_name(), kind, 0);
+        }
+        Ok(())
     }
 
     /// The entry `name`'s kind and stamp, as [`probe`] would give them, and the later of its
@@ -197,86 +287,13 @@ pub fn listed_inode(_entry: &fs::DirEntry) -> u64 {
 }
 
 /// What a directory listing says an entry is (without a `stat`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Listed {
     Dir,
     File,
     Symlink,
 }
 
-/// Calls `each(name, kind, inode)` for every entry of `dir` but `.` and `..`. On Unix this
-/// reads the directory with `readdir` directly: the standard library allocates a name per entry,
-/// which at 100,000 entries is a measurable part of a start-up.
-#[cfg(unix)]
-pub fn read_entries(dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u64)) -> std::io::Result<()> {
-    use std::ffi::{CStr, CString, OsStr};
-    use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    let c_dir = CString::new(dir.as_os_str().to_os_string().into_vec())
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    // SAFETY: `c_dir` is a valid NUL-terminated path; the stream is closed below on every path.
-    let stream = unsafe { libc::opendir(c_dir.as_ptr()) };
-    if stream.is_null() {
-        return Err(std::io::Error::last_os_error());
-    }
-    let mut child = dir.to_path_buf();
-    loop {
-        // SAFETY: `stream` is open; the entry stays valid until the next readdir on it.
-        let entry = unsafe { libc::readdir(stream) };
-        if entry.is_null() {
-            break;
-        }
-        // SAFETY: d_name is NUL-terminated within the entry.
-        let (name, d_type, ino) = unsafe {
-            let entry = &*entry;
-            #[cfg(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd"))]
-            let ino = entry.d_fileno as u64;
-            #[cfg(not(any(target_os = "freebsd", target_os = "openbsd", target_os = "netbsd")))]
-            let ino = entry.d_ino as u64;
-            (CStr::from_ptr(entry.d_name.as_ptr()).to_bytes(), entry.d_type, ino)
-        };
-        if name == b"." || name == b".." {
-            continue;
-        }
-        let name = OsStr::from_bytes(name);
-        let kind = match d_type {
-            libc::DT_DIR => Listed::Dir,
-            libc::DT_LNK => Listed::Symlink,
-            libc::DT_UNKNOWN => {
-                // Some filesystems do not fill in d_type: ask with a stat.
-                child.push(name);
-                let found = fs::symlink_metadata(&child);
-                child.pop();
-                match found {
-                    Ok(meta) if meta.is_dir() => Listed::Dir,
-                    Ok(meta) if meta.file_type().is_symlink() => Listed::Symlink,
-                    Ok(_) => Listed::File,
-                    Err(_) => continue, // gone meanwhile
-                }
-            }
-            _ => Listed::File,
-        };
-        each(name, kind, ino);
-    }
-    // SAFETY: opened above, closed once.
-    unsafe { libc::closedir(stream) };
-    Ok(())
-}
-
-#[cfg(not(unix))]
-pub fn read_entries(dir: &Path, mut each: impl FnMut(&std::ffi::OsStr, Listed, u64)) -> std::io::Result<()> {
-    for item in fs::read_dir(dir)?.flatten() {
-        let Ok(file_type) = item.file_type() else { continue };
-        let kind = if file_type.is_dir() {
-            Listed::Dir
-        } else if file_type.is_symlink() {
-            Listed::Symlink
-        } else {
-            Listed::File
-        };
-        each(&item.file_name(), kind, 0);
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {
@@ -289,6 +306,10 @@ mod tests {
         fs::write(&file, "x").unwrap();
         std::os::unix::fs::symlink(&file, dir.path().join("link")).unwrap();
         let handle = DirHandle::open(dir.path()).unwrap();
+        let mut listed = Vec::new();
+        DirHandle::open(dir.path()).unwrap().read_entries(dir.path(), |name, kind, _| listed.push((name.to_os_string(), kind))).unwrap();
+        listed.sort();
+        assert_eq!(listed, vec![("a.txt".into(), Listed::File), ("link".into(), Listed::Symlink)]);
         for name in ["a.txt", "link"] {
             let probed = probe(&dir.path().join(name), false).unwrap();
             let (kind, stamp, _) = handle.stat(std::ffi::OsStr::new(name), false).unwrap();

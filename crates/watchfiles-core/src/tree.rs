@@ -14,7 +14,7 @@ use crate::gitignore::{IgnoreStack, IGNORE_FILES};
 use crate::options::Options;
 use crate::entries::Entries;
 use crate::lister::{Entry, ListRules, Lister, Listing, Request};
-use crate::probe::{listed_inode, probe, probe_root, read_entries, DirHandle, EntryKind, Probe};
+use crate::probe::{listed_inode, probe, probe_root, DirHandle, EntryKind, Probe};
 use crate::folders::FolderMap;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
@@ -595,10 +595,11 @@ impl Tree {
                 if stop() {
                     return self.abandon(pending, ops);
                 }
-                if let Some(started) = self.start_folder(&dir, ino, &root_path, ops, out) {
+                if let Some((started, handle)) = self.start_folder(&dir, ino, &root_path, ops, out) {
                     let parent_ignores = dir.parent().and_then(|p| self.dirs.get(p)).map(|d| d.ignores.clone());
                     self.lister.submit(Request {
                         dir: dir.clone(),
+                        handle,
                         root: root_path.clone(),
                         parent_ignores: if *root_path == *dir { None } else { parent_ignores },
                         stamps: started.watched == Watched::Polled,
@@ -628,7 +629,7 @@ impl Tree {
         root_path: &Path,
         ops: &mut dyn WatchFolders,
         out: &mut Effects,
-    ) -> Option<Pending> {
+    ) -> Option<(Pending, DirHandle)> {
         if self.dirs.contains_key(dir) {
             return None;
         }
@@ -655,8 +656,11 @@ impl Tree {
             }
         }
         let role = if dir == root_path { Role::Root } else { Role::Folder };
-        match ops.watch(dir, role) {
-            Ok(watched) => Some(Pending { ino, watched, role, identity }),
+        // Opened before it is watched: the opening then does not come back as an event of its
+        // own new watch.
+        let opened = DirHandle::open(dir).map_err(|err| Error::from_io(dir, err));
+        match opened.and_then(|handle| ops.watch(dir, role).map(|watched| (watched, handle))) {
+            Ok((watched, handle)) => Some((Pending { ino, watched, role, identity }, handle)),
             Err(err) => {
                 self.report(err, dir == root_path, out);
                 if let Some(identity) = identity {
@@ -757,7 +761,7 @@ impl Tree {
             return;
         }
         // Gone: its parent or root check reports it.
-        let Some(handle) = DirHandle::open(dir) else { return };
+        let Ok(handle) = DirHandle::open(dir) else { return };
         let Some((_, own_stamp, changed_at)) = handle.stat(std::ffi::OsStr::new("."), false) else { return };
         let Some(node) = self.dirs.get(dir) else { return };
         let stale = match &node.relisted {
@@ -808,10 +812,12 @@ impl Tree {
     fn relist(&mut self, dir: &Path, stamp: u64, changed_at: SystemTime, ops: &mut dyn WatchFolders, out: &mut Effects) {
         let listed_at = SystemTime::now();
         let mut names: HashSet<OsString> = HashSet::new();
-        if read_entries(dir, |name, _, _| {
-            names.insert(name.to_os_string());
-        })
-        .is_err()
+        let Ok(handle) = DirHandle::open(dir) else { return };
+        if handle
+            .read_entries(dir, |name, _, _| {
+                names.insert(name.to_os_string());
+            })
+            .is_err()
         {
             return;
         }
