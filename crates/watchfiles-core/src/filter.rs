@@ -4,7 +4,6 @@
 use crate::error::{Error, Result};
 use crate::options::Options;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
-use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -34,8 +33,9 @@ pub const DEFAULT_IGNORE_NAMES: &[&str] =
 /// path when it starts with `/`), a plain absolute path that path and everything below it.
 #[derive(Debug, Clone)]
 struct PathRules {
-    /// Exact entry names.
-    names: HashSet<OsString>,
+    /// Exact entry names. A short list scanned in place: hashing every name the walk lists
+    /// (SipHash) cost more than comparing it with a dozen names of the wrong length.
+    names: Vec<OsString>,
     /// Globs over an entry's name.
     name_globs: GlobSet,
     /// Globs over the path relative to its root.
@@ -68,7 +68,7 @@ impl PathRules {
             match (is_glob, has_separator, is_absolute) {
                 (false, _, true) => rules.paths.push(PathBuf::from(pattern)),
                 (false, false, false) => {
-                    rules.names.insert(OsString::from(pattern));
+                    rules.names.push(OsString::from(pattern));
                 }
                 (true, false, _) => {
                     name_globs.add(compile(option, pattern)?);
@@ -100,7 +100,9 @@ impl PathRules {
     }
 
     fn matches_name(&self, name: &OsStr) -> bool {
-        self.names.contains(name) || (!self.name_globs.is_empty() && self.name_globs.is_match(name))
+        let len = name.len();
+        self.names.iter().any(|n| n.len() == len && n == name)
+            || (!self.name_globs.is_empty() && self.name_globs.is_match(name))
     }
 
     fn matches_path(&self, root: &Path, path: &Path) -> bool {
