@@ -76,13 +76,17 @@ pub(crate) fn run(setup: Setup, sink: &mut dyn Sink) {
 }
 
 /// The engine's end of the raw-event queue.
+/// A raw event and when notify's thread handed it over: a batch's quiet period counts from the
+/// change, not from when the engine got round to it.
+type Arrived = (Instant, notify::Result<notify::Event>);
+
 struct Events {
-    rx: Receiver<notify::Result<notify::Event>>,
+    rx: Receiver<Arrived>,
     queued: Arc<AtomicUsize>,
 }
 
 impl Events {
-    fn taken(&self, event: Option<notify::Result<notify::Event>>) -> Option<notify::Result<notify::Event>> {
+    fn taken(&self, event: Option<Arrived>) -> Option<Arrived> {
         if event.is_some() {
             self.queued.fetch_sub(1, Ordering::Relaxed);
         }
@@ -152,10 +156,12 @@ fn watch(
         // Take everything already queued before deciding anything: with `step: 0` this is what
         // "deliver what the OS has queued as soon as it has been read" means.
         let mut next = first;
+        let mut arrived: Option<Instant> = None;
         loop {
-            let Some(result) = next.take().or_else(|| events.taken(events.rx.try_recv().ok())) else {
+            let Some((at, result)) = next.take().or_else(|| events.taken(events.rx.try_recv().ok())) else {
                 break;
             };
+            arrived = Some(at);
             match result {
                 Ok(event) => {
                     if event.need_rescan() {
@@ -196,10 +202,10 @@ fn watch(
             next_poll = Some(Instant::now() + poll_interval);
         }
 
-        let now = Instant::now();
+        let changed_at = arrived.unwrap_or_else(Instant::now);
         for (kind, path) in effects.changes.drain(..) {
             if tree.root_of(&path).is_some_and(|root| reported.is_reported(root, &path)) {
-                batcher.push(kind, path, now);
+                batcher.push(kind, path, changed_at);
             }
         }
         report_problems(&mut effects, backend, sink);
@@ -256,7 +262,7 @@ impl SiblingFilter {
 /// would stall our own watch requests). Reads of watched files, and events of the roots'
 /// siblings, are dropped right here.
 fn event_handler(
-    events: Sender<notify::Result<notify::Event>>,
+    events: Sender<Arrived>,
     queued: Arc<AtomicUsize>,
     overflowed: Arc<AtomicBool>,
     siblings: SiblingFilter,
@@ -273,7 +279,7 @@ fn event_handler(
         if queued.fetch_add(1, Ordering::Relaxed) >= EVENT_QUEUE {
             queued.fetch_sub(1, Ordering::Relaxed);
             overflowed.store(true, Ordering::Relaxed);
-        } else if events.send(result).is_err() {
+        } else if events.send((Instant::now(), result)).is_err() {
             queued.fetch_sub(1, Ordering::Relaxed);
         }
     })
