@@ -17,6 +17,7 @@
 //!
 //! Prints one JSON line: {"mode":..,"ms":..,"dirs":..,"events":..,"rss_kb_before":..,"rss_kb_after":..}.
 use notify::Watcher as _;
+use notify9::Watcher as _;
 use std::ffi::CString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -93,6 +94,7 @@ fn main() {
     // Kept alive until after the measurement, as a watcher would be.
     let mut keep_core = None;
     let mut keep_notify = None;
+    let mut keep_notify9 = None;
     // Events notify delivered while the watches were being placed (the walk's own opendir()
     // calls raise IN_OPEN on the folders already watched).
     let events = Arc::new(AtomicUsize::new(0));
@@ -190,6 +192,49 @@ fn main() {
                 assert!(wd >= 0, "inotify_add_watch failed");
             });
         }
+        "notify9-batch" => {
+            // Same order as the core (watch a folder, then list it), but one round trip to
+            // notify's thread per chunk of folders instead of one per folder.
+            let counter = events.clone();
+            let mut w = notify9::RecommendedWatcher::new(
+                move |_e| {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                },
+                notify9::Config::default(),
+            )
+            .unwrap();
+            let mut frontier = vec![root.clone()];
+            while !frontier.is_empty() {
+                let mut next = Vec::new();
+                for chunk in frontier.chunks(512) {
+                    let ops = chunk
+                        .iter()
+                        .map(|d| {
+                            notify9::PathOp::Watch(
+                                d.clone(),
+                                notify9::WatchPathConfig::new(notify9::RecursiveMode::NonRecursive),
+                            )
+                        })
+                        .collect();
+                    w.update_paths(ops).unwrap();
+                    for dir in chunk {
+                        dirs += 1;
+                        let Ok(listing) = fs::read_dir(dir) else { continue };
+                        for item in listing.flatten() {
+                            let name = item.file_name();
+                            if IGNORED.iter().any(|i| name.as_bytes() == i.as_bytes()) {
+                                continue;
+                            }
+                            if item.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                                next.push(dir.join(&name));
+                            }
+                        }
+                    }
+                }
+                frontier = next;
+            }
+            keep_notify9 = Some(w);
+        }
         "walk" => {
             dirs = walk(&root, |_| {});
         }
@@ -204,4 +249,5 @@ fn main() {
     );
     drop(keep_core);
     drop(keep_notify);
+    drop(keep_notify9);
 }
