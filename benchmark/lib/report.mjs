@@ -394,6 +394,7 @@ export function writeReport(results, file) {
           ['watchfiles-node from Node (`subscribe` to ready, above)', n(r100.ours?.readyMs), x(ratio(r100.ours?.readyMs, lim)), n(r100.ours?.rssMB)],
           ['`core`: watchfiles_core `Watcher::start` + `wait_ready`, no Node', n(pr.core), x(ratio(pr.core, lim)), n(rss.core)],
           ['`notify-per-dir`: the same walk + notify `watch(dir, NonRecursive)` per folder', n(pr['notify-per-dir']), x(ratio(pr['notify-per-dir'], lim)), n(rss['notify-per-dir'])],
+          ['`notify9-batch`: the same walk + notify 9.0.0-rc.7 `update_paths`, one round trip per 512 folders', n(pr['notify9-batch']), x(ratio(pr['notify9-batch'], lim)), n(rss['notify9-batch'])],
           ['`inotify-per-dir`: the same walk + `inotify_add_watch` in the walking thread', n(pr['inotify-per-dir']), x(ratio(pr['inotify-per-dir'], lim)), n(rss['inotify-per-dir'])],
           ['`notify-recursive`: one notify `watch(root, Recursive)`', n(pr['notify-recursive']), x(ratio(pr['notify-recursive'], lim)), n(rss['notify-recursive'])],
           ['`walk`: the walk alone', n(pr.walk), x(ratio(pr.walk, lim)), n(rss.walk)],
@@ -402,7 +403,8 @@ export function writeReport(results, file) {
       '',
       `Derived: notify's per-folder round trip (notify-per-dir − inotify-per-dir) ${n(pr['notify-per-dir'] - pr['inotify-per-dir'])} ms` +
         ` (${n(((pr['notify-per-dir'] - pr['inotify-per-dir']) * 1000) / (results.trees[results.probe.tree]?.watchedDirs ?? 1))} µs per folder);` +
-        ` the core's own bookkeeping (core − notify-per-dir) ${n(pr.core - pr['notify-per-dir'])} ms;` +
+        ` batching the watches as notify 9 can saves ${n(pr['notify-per-dir'] - pr['notify9-batch'])} ms of it;` +
+        ` the core overlaps its listing with the watches on another thread (core − notify-per-dir ${n(pr.core - pr['notify-per-dir'])} ms);` +
         ` Node, napi and the JS layer (from Node − core) ${n((r100.ours?.readyMs ?? NaN) - pr.core)} ms.` +
         ` While placing the watches, notify received ${events ?? '—'} events (the walk's own opendir() raises IN_OPEN on watched folders).`,
       '',
