@@ -79,19 +79,22 @@ describe('process workers', () => {
     expect(liveProcesses(tag, { spares: true })).toEqual([])
   })
 
-  it('a spare leaves with its reloader, even one killed with SIGKILL', async () => {
+  it('a reloader killed with SIGKILL takes its workers, their children and its spare with it', async () => {
     const root = tempDir()
     const tag = marker()
     const host = spawn(process.execPath, [fixture('host.mjs'), root, tag], { stdio: ['ignore', 'pipe', 'inherit'] })
+    onCleanup(() => host.kill('SIGKILL'))
     let output = ''
     host.stdout!.on('data', (d) => (output += d))
     await waitFor(() => output.includes('host ready') && liveProcesses(tag, { spares: true }).filter((p) => p !== host.pid).length === 3, 'a spare')
+    const family = liveProcesses(tag).filter((p) => p !== host.pid)
     const spares = liveProcesses(tag, { spares: true }).filter((p) => !liveProcesses(tag).includes(p))
+    expect(family).toHaveLength(2) // the worker and its grandchild
     expect(spares).toHaveLength(1)
     host.kill('SIGKILL')
-    await waitFor(() => !isAlive(spares[0]!), 'the spare to leave')
-    // The worker and its grandchild have no such tie: a SIGKILLed supervisor cannot stop them.
-    for (const pid of liveProcesses(tag)) process.kill(pid, 'SIGKILL')
+    // Nothing of the reloader runs after SIGKILL: the worker's bootstrap sees the IPC channel close
+    // and stops its own process group with the stop signal.
+    await waitFor(() => [...family, ...spares].every((pid) => !isAlive(pid)), 'the workers and the spare to leave')
   })
 
   it('SIGKILLs a group that ignores SIGTERM once stopTimeout has passed', async () => {
@@ -106,7 +109,8 @@ describe('process workers', () => {
     expect(isAlive(first)).toBe(false)
     // It had to wait for the stop timeout, then SIGKILL.
     expect(Date.now() - changedAt).toBeGreaterThanOrEqual(300)
-    expect(liveProcesses(tag)).toEqual([starts[1]!.pid])
+    // The new process names its script once its bootstrap has handed over to it.
+    await waitFor(() => liveProcesses(tag).join() === String(starts[1]!.pid), 'only the new process')
   })
 
   it('restarts a server on a fixed port 10 times without EADDRINUSE', async () => {

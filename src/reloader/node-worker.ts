@@ -76,29 +76,34 @@ export class NodeWorker extends ProcessWorker {
     this.prewarm = options.prewarm ?? this.#execArgv.length === 0
   }
 
-  /** Hands over the process started ahead, if there is a live one; else starts one now. */
+  /** Hands over the process started ahead, if there is a live one; else starts one now. Either way
+   *  the script runs under the bootstrap, which also stops it if the reloader goes away. */
   protected override launch(context: StartContext): ChildProcess {
     clearTimeout(this.#spareTimer)
     const spare = this.#spare
     this.#spare = undefined
     let child: ChildProcess
+    const go = { type: 'go', env: changesEnv(context.changes), stopSignal: this.stopSignal }
     if (spare && spare.connected && spare.exitCode === null && spare.signalCode === null) {
-      spare.send({ type: 'go', env: changesEnv(context.changes) })
       child = spare
     } else {
       if (spare?.pid !== undefined) killGroupsNow([spare.pid])
-      child = super.launch(context)
+      child = this.#spawnBootstrap(context.listenFd)
     }
+    child.send(go)
     if (this.prewarm && !this.#disposed) {
       this.#spareTimer = setTimeout(() => {
         if (this.#disposed) return
-        const argv: [string, string[]] = [process.execPath, [...this.#execArgv, prewarmScript(), this.script, ...this.#args]]
-        this.#spare = this.spawnProcess(context.listenFd, argv, {})
+        this.#spare = this.#spawnBootstrap(context.listenFd)
         this.#spare.on('error', () => {}) // a spare that fails is simply not used
       }, PREWARM_DELAY_MS)
       this.#spareTimer.unref()
     }
     return child
+  }
+
+  #spawnBootstrap(listenFd: number | undefined): ChildProcess {
+    return this.spawnProcess(listenFd, [process.execPath, [...this.#execArgv, prewarmScript(), this.script, ...this.#args]], {})
   }
 
   override get processGroups(): number[] {
