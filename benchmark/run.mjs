@@ -71,7 +71,7 @@ const config = {
   reloaderRuns: quick ? 1 : args.runs ?? 3,
   reloaderSaves: quick ? 5 : 10,
   limitRuns: quick ? 3 : 5,
-  probeRuns: 5,
+  probeRuns: 9,
 }
 config.mainSize = config.sizes.includes('100k') ? '100k' : config.sizes[config.sizes.length - 1]
 const out = args.out ?? (quick ? path.join(BUILD_DIR, 'RESULTS.quick.md') : path.join(BENCH_DIR, 'RESULTS.md'))

@@ -19,6 +19,8 @@ function buildProbe(log) {
   })
   if (r.status !== 0) return undefined
   built = path.join(BUILD_DIR, 'probe-target', 'release', 'core-probe')
+  // Let the build's own processes and writes settle before anything is timed.
+  spawnSync('sleep', ['3'])
   return built
 }
 
