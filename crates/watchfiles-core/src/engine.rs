@@ -116,9 +116,10 @@ fn watch(
         return;
     }
     report_problems(&mut effects, backend, sink);
-    release_startup_memory();
     ready.set(Ok(backend.kind()));
     sink.send(WatchEvent::Ready { backend: backend.kind() });
+    // After ready, not before: the trim walks every malloc arena of the process (Node.js's too).
+    release_startup_memory();
 
     let precise = backend.kind() == BackendKind::Inotify;
     let poll_interval = options.resolved_poll_interval();
