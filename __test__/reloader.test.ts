@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -77,24 +77,6 @@ describe('process workers', () => {
     expect(fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([[], [['added', file]]])
     await reloader.close()
     expect(liveProcesses(tag, { spares: true })).toEqual([])
-  })
-
-  it('a reloader killed with SIGKILL takes its workers, their children and its spare with it', async () => {
-    const root = tempDir()
-    const tag = marker()
-    const host = spawn(process.execPath, [fixture('host.mjs'), root, tag], { stdio: ['ignore', 'pipe', 'inherit'] })
-    onCleanup(() => host.kill('SIGKILL'))
-    let output = ''
-    host.stdout!.on('data', (d) => (output += d))
-    await waitFor(() => output.includes('host ready') && liveProcesses(tag, { spares: true }).filter((p) => p !== host.pid).length === 3, 'a spare')
-    const family = liveProcesses(tag).filter((p) => p !== host.pid)
-    const spares = liveProcesses(tag, { spares: true }).filter((p) => !liveProcesses(tag).includes(p))
-    expect(family).toHaveLength(2) // the worker and its grandchild
-    expect(spares).toHaveLength(1)
-    host.kill('SIGKILL')
-    // Nothing of the reloader runs after SIGKILL: the worker's bootstrap sees the IPC channel close
-    // and stops its own process group with the stop signal.
-    await waitFor(() => [...family, ...spares].every((pid) => !isAlive(pid)), 'the workers and the spare to leave')
   })
 
   it('SIGKILLs a group that ignores SIGTERM once stopTimeout has passed', async () => {
@@ -329,20 +311,38 @@ describe('thread and function workers', () => {
 })
 
 describe('the host process', () => {
-  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('on %s stops every worker group, then ends by the signal', async (signal) => {
-    const root = tempDir()
+  /** Starts fixtures/host.mjs: a Reloader running a NodeWorker whose script starts a grandchild. */
+  function startHost(): { host: ChildProcess; tag: string; output: () => string } {
     const tag = marker()
-    const host = spawn(process.execPath, [fixture('host.mjs'), root, tag], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const host = spawn(process.execPath, [fixture('host.mjs'), tempDir(), tag], { stdio: ['ignore', 'pipe', 'inherit'] })
     onCleanup(() => host.kill('SIGKILL'))
     let output = ''
     host.stdout!.on('data', (d) => (output += d))
+    return { host, tag, output: () => output }
+  }
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('on %s stops every worker group, then ends by the signal', async (signal) => {
+    const { host, tag, output } = startHost()
     const exited = new Promise<NodeJS.Signals | null>((resolve) => host.on('exit', (_code, s) => resolve(s)))
     const workers = () => liveProcesses(tag).filter((pid) => pid !== host.pid)
-    await waitFor(() => output.includes('host ready') && workers().length === 2, 'the worker and its grandchild')
+    await waitFor(() => output().includes('host ready') && workers().length === 2, 'the worker and its grandchild')
     const family = workers()
     host.kill(signal)
     expect(await exited).toBe(signal)
     expect(family.filter(isAlive)).toEqual([])
+  })
+
+  it('killed with SIGKILL, it takes its workers, their children and its spare with it', async () => {
+    const { host, tag, output } = startHost()
+    await waitFor(() => output().includes('host ready') && liveProcesses(tag, { spares: true }).filter((p) => p !== host.pid).length === 3, 'a spare')
+    const family = liveProcesses(tag).filter((p) => p !== host.pid)
+    const spares = liveProcesses(tag, { spares: true }).filter((p) => !liveProcesses(tag).includes(p))
+    expect(family).toHaveLength(2) // the worker and its grandchild
+    expect(spares).toHaveLength(1)
+    host.kill('SIGKILL')
+    // Nothing of the reloader runs after SIGKILL: the worker's bootstrap sees the IPC channel close
+    // and stops its own process group with the stop signal.
+    await waitFor(() => [...family, ...spares].every((pid) => !isAlive(pid)), 'the workers and the spare to leave')
   })
 })
 
