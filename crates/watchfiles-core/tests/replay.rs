@@ -73,6 +73,59 @@ fn disk(root: &Path) -> BTreeSet<PathBuf> {
     found
 }
 
+/// Sets up `setup`, starts a watcher, applies `ops`, then replays the delivered batches on the
+/// tree as it was at start: every change must be possible (no path twice in a batch, no add of
+/// an existing path, no delete or modify of a missing one) and the result must be the tree at
+/// the end. Returns what went wrong first.
+fn replay(setup: &[Op], ops: &[Op], step_ms: u64) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (n, op) in setup.iter().enumerate() {
+        apply(root, op, n);
+    }
+    let mut tree = disk(root);
+    let h = start(&[root], Options { step: Duration::from_millis(step_ms), ..Options::default() });
+    for (n, op) in ops.iter().enumerate() {
+        apply(root, op, n + 100);
+    }
+    // Events come in order: once this marker is reported, everything before it is.
+    let marker = root.join("zz-end");
+    fs::write(&marker, b"").unwrap();
+    let end = disk(root);
+
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let changes = match h.events.recv_timeout(timeout) {
+            Ok(WatchEvent::Changes { changes, .. }) => changes,
+            Ok(WatchEvent::Warning(w)) => return Err(format!("warning: {w}")),
+            Ok(other) => return Err(format!("unexpected {other:?}")),
+            Err(_) => return Err(format!("the end marker never came; replayed so far: {tree:?}")),
+        };
+        let paths: BTreeSet<_> = changes.iter().map(|c| &c.path).collect();
+        if paths.len() != changes.len() {
+            return Err(format!("a path twice in one batch: {changes:?}"));
+        }
+        for change in &changes {
+            let possible = match change.kind {
+                ChangeKind::Added => tree.insert(change.path.clone()),
+                ChangeKind::Deleted => tree.remove(&change.path),
+                ChangeKind::Modified => tree.contains(&change.path),
+            };
+            if !possible {
+                return Err(format!("impossible {change:?}"));
+            }
+        }
+        if changes.iter().any(|c| c.path == marker) {
+            break;
+        }
+    }
+    if tree != end {
+        return Err(format!("replayed {tree:?}, but the disk holds {end:?}"));
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -82,45 +135,9 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..40),
         step_ms in 0..30u64,
     ) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for (n, op) in setup.iter().enumerate() {
-            apply(root, op, n);
+        if let Err(problem) = replay(&setup, &ops, step_ms) {
+            prop_assert!(false, "{}", problem);
         }
-        let before = disk(root);
-        let h = start(&[root], Options { step: Duration::from_millis(step_ms), ..Options::default() });
-        for (n, op) in ops.iter().enumerate() {
-            apply(root, op, n + 100);
-        }
-        // Events come in order: once this marker is reported, everything before it is.
-        let marker = root.join("zz-end");
-        fs::write(&marker, b"").unwrap();
-        let end = disk(root);
-
-        let mut tree = before.clone();
-        let deadline = Instant::now() + DEADLINE;
-        'batches: loop {
-            let timeout = deadline.saturating_duration_since(Instant::now());
-            let changes = match h.events.recv_timeout(timeout) {
-                Ok(WatchEvent::Changes { changes, .. }) => changes,
-                Ok(WatchEvent::Warning(w)) => panic!("warning: {w}"),
-                Ok(other) => panic!("unexpected {other:?}"),
-                Err(_) => panic!("the end marker never came; replayed so far: {tree:?}"),
-            };
-            let paths: BTreeSet<_> = changes.iter().map(|c| &c.path).collect();
-            prop_assert_eq!(paths.len(), changes.len(), "a path twice in one batch");
-            for change in &changes {
-                match change.kind {
-                    ChangeKind::Added => prop_assert!(tree.insert(change.path.clone()), "added an existing {:?}", change.path),
-                    ChangeKind::Deleted => prop_assert!(tree.remove(&change.path), "deleted a missing {:?}", change.path),
-                    ChangeKind::Modified => prop_assert!(tree.contains(&change.path), "modified a missing {:?}", change.path),
-                }
-            }
-            if changes.iter().any(|c| c.path == marker) {
-                break 'batches;
-            }
-        }
-        prop_assert_eq!(tree, end);
     }
 }
 
@@ -128,37 +145,9 @@ proptest! {
 /// every run as the property test does.
 fn replay_rounds(setup: &[Op], ops: &[Op], step_ms: u64, rounds: usize) {
     for round in 0..rounds {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for (n, op) in setup.iter().enumerate() {
-            apply(root, op, n);
+        if let Err(problem) = replay(setup, ops, step_ms) {
+            panic!("round {round}: {problem}");
         }
-        let mut tree = disk(root);
-        let h = start(&[root], Options { step: Duration::from_millis(step_ms), ..Options::default() });
-        for (n, op) in ops.iter().enumerate() {
-            apply(root, op, n + 100);
-        }
-        let marker = root.join("zz-end");
-        fs::write(&marker, b"").unwrap();
-        let end = disk(root);
-        loop {
-            let changes = match h.events.recv_timeout(DEADLINE) {
-                Ok(WatchEvent::Changes { changes, .. }) => changes,
-                other => panic!("round {round}: {other:?}"),
-            };
-            for c in &changes {
-                let valid = match c.kind {
-                    ChangeKind::Added => tree.insert(c.path.clone()),
-                    ChangeKind::Deleted => tree.remove(&c.path),
-                    ChangeKind::Modified => tree.contains(&c.path),
-                };
-                assert!(valid, "round {round}: impossible {c:?}");
-            }
-            if changes.iter().any(|c| c.path == marker) {
-                break;
-            }
-        }
-        assert_eq!(tree, end, "round {round}");
     }
 }
 
