@@ -33,17 +33,24 @@ fn options() -> Options {
     Options { gitignore: true, default_ignore: false, ..fast_options() }
 }
 
-#[test]
-fn ignored_folders_get_no_watch_and_ignored_files_no_change() {
-    let _serial = exclusive();
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+/// Builds the repository in `root` and watches it. Returns the watcher and the count of inotify
+/// watches before it started.
+fn watch_repository(root: &Path) -> (Harness, usize) {
     repository(root);
     let before = inotify_watch_count();
     let h = start_counted(&[root], options());
     // Watched: root, .git, .git/info, src, pkg, pkg/out (not anchored there), and the root's
     // parent. Not: node_modules (20,000 files), build/, pkg/build/, /out.
     assert_eq!(inotify_watch_count() - before, 7);
+    (h, before)
+}
+
+#[test]
+fn ignored_folders_get_no_watch_and_ignored_files_no_change() {
+    let _serial = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (h, _) = watch_repository(root);
 
     for ignored in ["debug.log", "pkg/debug.log", "build/assets/a.js", "pkg/build/b.js", "out/c.js", "secret.env", "node_modules/pkg3/lib/f1.js"] {
         fs::write(root.join(ignored), b"x").unwrap();
@@ -63,10 +70,7 @@ fn editing_a_gitignore_takes_effect_at_once() {
     let _serial = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    repository(root);
-    let before = inotify_watch_count();
-    let h = start_counted(&[root], options());
-    assert_eq!(inotify_watch_count() - before, 7);
+    let (h, before) = watch_repository(root);
 
     // Stop ignoring build/ and start ignoring src/.
     fs::write(root.join(".gitignore"), "*.log\n/out\nnode_modules\nsrc/\n").unwrap();
