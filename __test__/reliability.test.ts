@@ -111,10 +111,16 @@ describe.skipIf(!canLimitWatches)('the OS watch limit', () => {
 
 describe('permission denied', () => {
   const asRoot = process.getuid?.() === 0
-  /** Runs the reporter as an unprivileged user (root reads everything). */
+  const DAC_CAPS = '-dac_override,-dac_read_search'
+  const hasSetpriv = asRoot && spawnSync('setpriv', ['--bounding-set', DAC_CAPS, 'true']).status === 0
+  /** Runs the reporter without root's power to read everything. With setpriv it stays root but
+   *  loses the capabilities that bypass file modes, so it can still read a checkout that only root
+   *  may enter (a clone in a `mktemp -d` folder); without setpriv it runs as nobody. */
   function reportUnprivileged(dir: string, options: object) {
+    const args = [REPORTER, dir, JSON.stringify(options)]
+    if (hasSetpriv) return report('setpriv', ['--bounding-set', DAC_CAPS, '--inh-caps', DAC_CAPS, process.execPath, ...args])
     fs.chmodSync(dir, 0o755)
-    return report(process.execPath, [REPORTER, dir, JSON.stringify(options)], asRoot ? { uid: 65534, gid: 65534 } : {})
+    return report(process.execPath, args, asRoot ? { uid: 65534, gid: 65534 } : {})
   }
 
   function treeWithLockedFolder(): { root: string; locked: string } {
